@@ -1,0 +1,1 @@
+"""Values presets and sizing for the lws-inference Helm chart."""
