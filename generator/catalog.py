@@ -79,6 +79,7 @@ class Model:
     kv_lora_rank: int | None = None
     qk_rope_head_dim: int | None = None
     bf16_variant: str | None = None
+    trust_remote_code: bool = False
 
     @property
     def uses_mla(self) -> bool:
@@ -215,6 +216,7 @@ def _parse_model(model_id: str, entry: dict[str, Any], source: str) -> Model:
         kv_lora_rank=_optional_int(entry, "kvLoraRank", where, source),
         qk_rope_head_dim=_optional_int(entry, "qkRopeHeadDim", where, source),
         bf16_variant=entry.get("bf16Variant"),
+        trust_remote_code=bool(entry.get("trustRemoteCode", False)),
     )
 
 

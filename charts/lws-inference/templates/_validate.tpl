@@ -1,0 +1,132 @@
+{{/*
+validateValues gathers every problem a schema cannot express and fails once, listing each
+problem on its own line as `<value path>: <what is wrong> (<how to fix it>)`.
+*/}}
+{{- define "lws-inference.validateValues" -}}
+{{- $problems := list -}}
+{{- $values := .Values -}}
+{{- $size := int $values.group.size -}}
+{{- $perPod := int $values.accelerator.countPerPod -}}
+{{- $engineName := $values.engine.name -}}
+
+{{- if not $values.model.id -}}
+{{- $problems = append $problems "model.id: is required (set the Hugging Face id or local path of the model, e.g. meta-llama/Llama-3.1-8B-Instruct)" -}}
+{{- end -}}
+
+{{- $problems = concat $problems (fromYamlArray (include "lws-inference.validateParallelism" .)) -}}
+{{- $problems = concat $problems (fromYamlArray (include "lws-inference.validateGroup" .)) -}}
+{{- $problems = concat $problems (fromYamlArray (include "lws-inference.validateRollout" .)) -}}
+{{- $problems = concat $problems (fromYamlArray (include "lws-inference.validateEnv" .)) -}}
+
+{{- if eq $engineName "custom" -}}
+{{- if not $values.engine.custom.leader.command -}}
+{{- $problems = append $problems "engine.custom.leader.command: is required when engine.name is custom (give the leader's command as a list)" -}}
+{{- end -}}
+{{- if and (gt $size 1) (not $values.engine.custom.worker.command) -}}
+{{- $problems = append $problems (printf "engine.custom.worker.command: is required when engine.name is custom and group.size (%d) is above 1 (give the workers' command as a list)" $size) -}}
+{{- end -}}
+{{- if not $values.engine.image.repository -}}
+{{- $problems = append $problems "engine.image.repository: is required when engine.name is custom (set the image that runs your commands)" -}}
+{{- end -}}
+{{- end -}}
+
+{{- range $key := keys ($values.commonLabels | default dict) | sortAlpha -}}
+{{- if or (hasPrefix "app.kubernetes.io/" $key) (hasPrefix "helm.sh/" $key) (hasPrefix "leaderworkerset.sigs.k8s.io/" $key) -}}
+{{- $problems = append $problems (printf "commonLabels.%s: is set by the chart or by LWS (remove it from commonLabels)" $key) -}}
+{{- end -}}
+{{- end -}}
+
+{{- if $problems -}}
+{{- fail (printf "\n%s" (join "\n" $problems)) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "lws-inference.validateParallelism" -}}
+{{- $values := .Values -}}
+{{- $size := int $values.group.size -}}
+{{- $perPod := int $values.accelerator.countPerPod -}}
+{{- $p := fromYaml (include "lws-inference.parallelism" .) -}}
+{{- $tensor := int $p.tensor -}}
+{{- $pipeline := int $p.pipeline -}}
+{{- $total := int $p.total -}}
+{{- $problems := list -}}
+{{- $checked := or (ne $values.engine.name "custom") (gt (int $values.parallelism.tensor) 0) (gt (int $values.parallelism.pipeline) 0) -}}
+{{- if and $checked (gt $size 0) -}}
+{{- if lt $perPod 1 -}}
+{{- $problems = append $problems (printf "accelerator.countPerPod: is %d but every pod of a %s group is a rank and needs at least one accelerator (set it to the GPUs per node)" $perPod $values.engine.name) -}}
+{{- else if or (eq $tensor 0) (eq $pipeline 0) -}}
+{{- $given := ternary "parallelism.tensor" "parallelism.pipeline" (gt (int $values.parallelism.tensor) 0) -}}
+{{- $problems = append $problems (printf "%s: %d does not divide the group's %d accelerators (group.size %d x accelerator.countPerPod %d); choose a divisor of %d" $given (int (get $values.parallelism (trimPrefix "parallelism." $given))) $total $size $perPod $total) -}}
+{{- else if ne (mul $tensor $pipeline) $total -}}
+{{- $fix := printf "set parallelism.tensor x parallelism.pipeline to %d" $total -}}
+{{- if eq (mod (mul $tensor $pipeline) $perPod) 0 -}}
+{{- $fix = printf "set group.size to %d" (div (mul $tensor $pipeline) $perPod) -}}
+{{- end -}}
+{{- $problems = append $problems (printf "parallelism.tensor (%d) x parallelism.pipeline (%d) must equal group.size (%d) x accelerator.countPerPod (%d): %s" $tensor $pipeline $size $perPod $fix) -}}
+{{- end -}}
+{{- end -}}
+{{- if eq $values.engine.name "lmdeploy" -}}
+{{- $powerOfTwo := has $tensor (list 1 2 4 8 16 32 64 128 256 512 1024) -}}
+{{- if and (gt $tensor 0) (not $powerOfTwo) -}}
+{{- $problems = append $problems (printf "parallelism.tensor: LMDeploy needs a power of two, got %d (use a group.size and accelerator.countPerPod whose product is 1, 2, 4, 8, 16 or 32)" $tensor) -}}
+{{- end -}}
+{{- if gt $pipeline 1 -}}
+{{- $problems = append $problems (printf "parallelism.pipeline: LMDeploy runs one tensor-parallel group over the whole group, got pipeline %d (set parallelism.pipeline to 1 or leave it 0)" $pipeline) -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $problems -}}
+{{- end -}}
+
+{{- define "lws-inference.validateGroup" -}}
+{{- $values := .Values -}}
+{{- $group := $values.group -}}
+{{- $size := int $group.size -}}
+{{- $subSize := int $group.subGroup.size -}}
+{{- $problems := list -}}
+{{- if gt $subSize 0 -}}
+{{- if gt $subSize $size -}}
+{{- $problems = append $problems (printf "group.subGroup.size: %d is larger than group.size (%d) (use a divisor of %d or of %d)" $subSize $size $size (sub $size 1)) -}}
+{{- else if eq $group.subGroup.type "LeaderExcluded" -}}
+{{- if ne (mod (sub $size 1) $subSize) 0 -}}
+{{- $problems = append $problems (printf "group.subGroup.size: %d must divide group.size - 1 (%d) when group.subGroup.type is LeaderExcluded (use a divisor of %d)" $subSize (sub $size 1) (sub $size 1)) -}}
+{{- end -}}
+{{- else if and (ne (mod $size $subSize) 0) (ne (mod (sub $size 1) $subSize) 0) -}}
+{{- $problems = append $problems (printf "group.subGroup.size: %d must divide group.size (%d) or group.size - 1 (%d) (LWS rejects it otherwise)" $subSize $size (sub $size 1)) -}}
+{{- end -}}
+{{- end -}}
+{{- if and $group.subGroupExclusiveTopology (eq $subSize 0) -}}
+{{- $problems = append $problems "group.subGroupExclusiveTopology: needs group.subGroup.size (set a subgroup size, or remove the topology key)" -}}
+{{- end -}}
+{{- if and (gt $size 1) (eq $group.restartPolicy "None") -}}
+{{- $problems = append $problems (printf "group.restartPolicy: None keeps a %d-pod group running after one rank fails, and the engine cannot heal a missing rank (use RecreateGroupOnPodRestart, RecreateGroupAfterStart, or leave it empty)" $size) -}}
+{{- end -}}
+{{- if and (gt $size 1) (eq $group.startupPolicy "LeaderReady") (ne $values.engine.name "custom") -}}
+{{- $problems = append $problems (printf "group.startupPolicy: LeaderReady deadlocks a %s group: the leader becomes ready only after the workers join, and LWS creates the workers only after the leader is ready (use LeaderCreated)" $values.engine.name) -}}
+{{- end -}}
+{{- toYaml $problems -}}
+{{- end -}}
+
+{{- define "lws-inference.validateRollout" -}}
+{{- $values := .Values -}}
+{{- $rollout := fromYaml (include "lws-inference.rollout" .) -}}
+{{- $problems := list -}}
+{{- if and (gt (int $values.replicas) 0) (eq (int $rollout.resolvedMaxUnavailable) 0) (eq (int $rollout.resolvedMaxSurge) 0) -}}
+{{- $problems = append $problems (printf "rollout: maxUnavailable (%v) and maxSurge (%v) both resolve to 0 with %d replicas, so a rolling update can never start (set rollout.maxUnavailable to 1, or rollout.maxSurge to 1 if spare GPUs for a whole group exist)" $rollout.maxUnavailable $rollout.maxSurge (int $values.replicas)) -}}
+{{- end -}}
+{{- toYaml $problems -}}
+{{- end -}}
+
+{{- define "lws-inference.validateEnv" -}}
+{{- $values := .Values -}}
+{{- $problems := list -}}
+{{- $managed := list "LWS_LEADER_ADDRESS" "LWS_GROUP_SIZE" "LWS_WORKER_INDEX" "VLLM_HOST_IP" "POD_IP" "LMDEPLOY_EXECUTOR_BACKEND" -}}
+{{- $secrets := list "HF_TOKEN" "HUGGING_FACE_HUB_TOKEN" "HUGGINGFACE_HUB_TOKEN" "MODELSCOPE_API_TOKEN" -}}
+{{- range $name := keys ($values.env | default dict) | sortAlpha -}}
+{{- if has $name $secrets -}}
+{{- $problems = append $problems (printf "env.%s: a token must not be written into values (store it in a Secret and set huggingface.tokenSecret.name)" $name) -}}
+{{- else if has $name $managed -}}
+{{- $problems = append $problems (printf "env.%s: is set by the chart or by LWS (remove it from env)" $name) -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $problems -}}
+{{- end -}}
