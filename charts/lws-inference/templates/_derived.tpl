@@ -38,7 +38,10 @@ custom:
 {{- define "lws-inference.engine" -}}
 {{- $all := fromYaml (include "lws-inference.engineDefaults" .) -}}
 {{- $defaults := get $all .Values.engine.name | default dict -}}
-{{- $port := .Values.engine.port | default $defaults.port -}}
+{{- $port := int .Values.engine.port -}}
+{{- if eq $port 0 -}}
+{{- $port = int $defaults.port -}}
+{{- end -}}
 repository: {{ .Values.engine.image.repository | default $defaults.repository | quote }}
 tag: {{ .Values.engine.image.tag | default $defaults.tag | quote }}
 port: {{ int $port }}
@@ -97,9 +100,9 @@ and maxSurge 0, except that maxUnavailable 0 alone gets maxSurge 1 so the update
 {{- $unavailable = 1 -}}
 {{- $surge = 0 -}}
 {{- else if kindIs "invalid" $surge -}}
-{{- $surge = ternary 1 0 (eq (toString $unavailable) "0") -}}
+{{- $surge = ternary 1 0 (eq (include "lws-inference.resolvePercent" (list $unavailable 1 false)) "0") -}}
 {{- else if kindIs "invalid" $unavailable -}}
-{{- $unavailable = ternary 1 0 (eq (toString $surge) "0") -}}
+{{- $unavailable = ternary 1 0 (eq (include "lws-inference.resolvePercent" (list $surge 1 true)) "0") -}}
 {{- end -}}
 maxUnavailable: {{ include "lws-inference.intOrString" $unavailable }}
 maxSurge: {{ include "lws-inference.intOrString" $surge }}
@@ -113,9 +116,12 @@ partition: {{ int .Values.rollout.partition }}
 {{- min (int $rollout.resolvedMaxSurge) (int (include "lws-inference.replicasUpperBound" .)) -}}
 {{- end -}}
 
-{{/* An int-or-percent value as YAML: integers unquoted, percentages quoted. */}}
+{{/*
+An int-or-percent value as YAML: percentages quoted, anything else as an integer. Helm 3 may
+hand numbers from values files over as strings, so the test is the % suffix, not the type.
+*/}}
 {{- define "lws-inference.intOrString" -}}
-{{- if kindIs "string" . -}}
+{{- if hasSuffix "%" (toString .) -}}
 {{- quote . -}}
 {{- else -}}
 {{- int64 . -}}
@@ -127,8 +133,8 @@ partition: {{ int .Values.rollout.partition }}
 {{- $value := index . 0 -}}
 {{- $replicas := int (index . 1) -}}
 {{- $roundUp := index . 2 -}}
-{{- if and (kindIs "string" $value) (hasSuffix "%" $value) -}}
-{{- $percent := int (trimSuffix "%" $value) -}}
+{{- if hasSuffix "%" (toString $value) -}}
+{{- $percent := int (trimSuffix "%" (toString $value)) -}}
 {{- $scaled := mul $percent $replicas -}}
 {{- if $roundUp -}}
 {{- div (add $scaled 99) 100 -}}
@@ -181,4 +187,13 @@ processes exchange tensors through it; the container default of 64Mi makes NCCL 
 {{- $perGpu := ternary 4 2 (eq .Values.engine.name "sglang") -}}
 {{- printf "%dGi" (max 2 (mul $perGpu (int .Values.accelerator.countPerPod))) -}}
 {{- end -}}
+{{- end -}}
+
+{{/* Port of the API Service: service.port, or the engine's port when 0. */}}
+{{- define "lws-inference.servicePort" -}}
+{{- $port := int .Values.service.port -}}
+{{- if eq $port 0 -}}
+{{- $port = int (fromYaml (include "lws-inference.engine" .)).port -}}
+{{- end -}}
+{{- $port -}}
 {{- end -}}

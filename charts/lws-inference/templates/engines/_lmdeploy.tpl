@@ -43,7 +43,7 @@ args:
 - {{ $engine.port | quote }}
 - --model-name
 - {{ include "lws-inference.servedName" $root | quote }}
-{{- if $values.model.maxModelLen }}
+{{- if gt (int $values.model.maxModelLen) 0 }}
 - --session-len
 - {{ include "lws-inference.scalar" $values.model.maxModelLen | quote }}
 {{- end }}

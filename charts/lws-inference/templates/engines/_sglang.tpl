@@ -48,7 +48,7 @@ args:
 - --port
 - {{ $engine.port | quote }}
 {{- end }}
-{{- if $values.model.maxModelLen }}
+{{- if gt (int $values.model.maxModelLen) 0 }}
 - --context-length
 - {{ include "lws-inference.scalar" $values.model.maxModelLen | quote }}
 {{- end }}

@@ -79,7 +79,7 @@ args:
 - --port
 - {{ $engine.port | quote }}
 {{- end }}
-{{- if $values.model.maxModelLen }}
+{{- if gt (int $values.model.maxModelLen) 0 }}
 - --max-model-len
 - {{ include "lws-inference.scalar" $values.model.maxModelLen | quote }}
 {{- end }}
