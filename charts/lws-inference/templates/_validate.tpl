@@ -58,9 +58,10 @@ problem on its own line as `<value path>: <what is wrong> (<how to fix it>)`.
 {{- $given := ternary "parallelism.tensor" "parallelism.pipeline" (gt (int $values.parallelism.tensor) 0) -}}
 {{- $problems = append $problems (printf "%s: %d does not divide the group's %d accelerators (group.size %d x accelerator.countPerPod %d); choose a divisor of %d" $given (int (get $values.parallelism (trimPrefix "parallelism." $given))) $total $size $perPod $total) -}}
 {{- else if ne (mul $tensor $pipeline) $total -}}
-{{- $fix := printf "set parallelism.tensor x parallelism.pipeline to %d" $total -}}
-{{- if eq (mod (mul $tensor $pipeline) $perPod) 0 -}}
-{{- $fix = printf "set group.size to %d" (div (mul $tensor $pipeline) $perPod) -}}
+{{- $product := mul $tensor $pipeline -}}
+{{- $fix := printf "%d is not a multiple of accelerator.countPerPod (%d), so no group size fits: make the product a multiple of %d, e.g. %d" $product $perPod $perPod $total -}}
+{{- if eq (mod $product $perPod) 0 -}}
+{{- $fix = printf "set group.size to %d" (div $product $perPod) -}}
 {{- end -}}
 {{- $problems = append $problems (printf "parallelism.tensor (%d) x parallelism.pipeline (%d) must equal group.size (%d) x accelerator.countPerPod (%d): %s" $tensor $pipeline $size $perPod $fix) -}}
 {{- end -}}
