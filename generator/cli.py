@@ -20,6 +20,11 @@ COMMAND_MODULES = [
     "cmd_presets",
     "cmd_render",
     "cmd_check",
+    "cmd_schema",
+    "cmd_plan",
+    "cmd_status",
+    "cmd_discover",
+    "cmd_rollout_plan",
 ]
 
 

@@ -71,7 +71,7 @@ def helm_errors(stderr: str, values_file: str) -> list[Problem]:
     problems: list[Problem] = []
     for raw_line in stderr.splitlines():
         line = raw_line.strip()
-        if not line or line.startswith("WARNING:") or line.startswith("walk.go"):
+        if not line or line.startswith("WARNING:") or line.startswith("walk.go") or line.startswith("Use --debug flag"):
             continue
         line = line.removeprefix("Error: ").removeprefix("- ")
         if "execution error at" in line and line.rstrip().endswith(":"):
