@@ -90,7 +90,8 @@ None
 {{/*
 Effective rollout integers, resolved the way the LWS webhook does: a percentage of replicas,
 rounded down for maxUnavailable and up for maxSurge. Unset values default to maxUnavailable 1
-and maxSurge 0, except that maxUnavailable 0 alone gets maxSurge 1 so the update can progress.
+and maxSurge 0, except that a maxUnavailable that resolves to 0 alone gets maxSurge 1 so the
+update can progress, and a maxSurge above 0 alone gets maxUnavailable 0.
 */}}
 {{- define "lws-inference.rollout" -}}
 {{- $replicas := int .Values.replicas -}}
@@ -100,9 +101,9 @@ and maxSurge 0, except that maxUnavailable 0 alone gets maxSurge 1 so the update
 {{- $unavailable = 1 -}}
 {{- $surge = 0 -}}
 {{- else if kindIs "invalid" $surge -}}
-{{- $surge = ternary 1 0 (eq (include "lws-inference.resolvePercent" (list $unavailable 1 false)) "0") -}}
+{{- $surge = ternary 1 0 (eq (include "lws-inference.resolvePercent" (list $unavailable $replicas false)) "0") -}}
 {{- else if kindIs "invalid" $unavailable -}}
-{{- $unavailable = ternary 1 0 (eq (include "lws-inference.resolvePercent" (list $surge 1 true)) "0") -}}
+{{- $unavailable = ternary 1 0 (eq (include "lws-inference.resolvePercent" (list $surge $replicas true)) "0") -}}
 {{- end -}}
 maxUnavailable: {{ include "lws-inference.intOrString" $unavailable }}
 maxSurge: {{ include "lws-inference.intOrString" $surge }}

@@ -17,6 +17,8 @@ problem on its own line as `<value path>: <what is wrong> (<how to fix it>)`.
 {{- $problems = concat $problems (fromYamlArray (include "lws-inference.validateGroup" .)) -}}
 {{- $problems = concat $problems (fromYamlArray (include "lws-inference.validateRollout" .)) -}}
 {{- $problems = concat $problems (fromYamlArray (include "lws-inference.validateEnv" .)) -}}
+{{- $problems = concat $problems (fromYamlArray (include "lws-inference.validateAutoscaling" .)) -}}
+{{- $problems = concat $problems (fromYamlArray (include "lws-inference.validateMonitoring" .)) -}}
 
 {{- if eq $engineName "custom" -}}
 {{- if not $values.engine.custom.leader.command -}}
@@ -63,7 +65,7 @@ problem on its own line as `<value path>: <what is wrong> (<how to fix it>)`.
 {{- if eq (mod $product $perPod) 0 -}}
 {{- $fix = printf "set group.size to %d" (div $product $perPod) -}}
 {{- end -}}
-{{- $problems = append $problems (printf "parallelism.tensor (%d) x parallelism.pipeline (%d) must equal group.size (%d) x accelerator.countPerPod (%d): %s" $tensor $pipeline $size $perPod $fix) -}}
+{{- $problems = append $problems (printf "parallelism.tensor: parallelism.tensor (%d) x parallelism.pipeline (%d) must equal group.size (%d) x accelerator.countPerPod (%d): %s" $tensor $pipeline $size $perPod $fix) -}}
 {{- end -}}
 {{- end -}}
 {{- if eq $values.engine.name "lmdeploy" -}}
@@ -112,7 +114,7 @@ problem on its own line as `<value path>: <what is wrong> (<how to fix it>)`.
 {{- $rollout := fromYaml (include "lws-inference.rollout" .) -}}
 {{- $problems := list -}}
 {{- if and (gt (int $values.replicas) 0) (eq (int $rollout.resolvedMaxUnavailable) 0) (eq (int $rollout.resolvedMaxSurge) 0) -}}
-{{- $problems = append $problems (printf "rollout: maxUnavailable (%v) and maxSurge (%v) both resolve to 0 with %d replicas, so a rolling update can never start (set rollout.maxUnavailable to 1, or rollout.maxSurge to 1 if spare GPUs for a whole group exist)" $rollout.maxUnavailable $rollout.maxSurge (int $values.replicas)) -}}
+{{- $problems = append $problems (printf "rollout.maxUnavailable: maxUnavailable (%v) and maxSurge (%v) both resolve to 0 with %d replicas, so a rolling update can never start (set rollout.maxUnavailable to 1, or rollout.maxSurge to 1 if spare GPUs for a whole group exist)" $rollout.maxUnavailable $rollout.maxSurge (int $values.replicas)) -}}
 {{- end -}}
 {{- toYaml $problems -}}
 {{- end -}}
@@ -128,6 +130,52 @@ problem on its own line as `<value path>: <what is wrong> (<how to fix it>)`.
 {{- else if has $name $managed -}}
 {{- $problems = append $problems (printf "env.%s: is set by the chart or by LWS (remove it from env)" $name) -}}
 {{- end -}}
+{{- end -}}
+{{- toYaml $problems -}}
+{{- end -}}
+
+{{- define "lws-inference.validateAutoscaling" -}}
+{{- $autoscaling := .Values.autoscaling -}}
+{{- $problems := list -}}
+{{- if $autoscaling.enabled -}}
+{{- $min := int $autoscaling.minReplicas -}}
+{{- $max := int $autoscaling.maxReplicas -}}
+{{- if gt $min $max -}}
+{{- $problems = append $problems (printf "autoscaling.minReplicas: %d is above autoscaling.maxReplicas (%d) (lower minReplicas or raise maxReplicas)" $min $max) -}}
+{{- end -}}
+{{- if eq $autoscaling.kind "hpa" -}}
+{{- if lt $min 1 -}}
+{{- $problems = append $problems "autoscaling.minReplicas: a HorizontalPodAutoscaler needs at least 1 (use 1, or autoscaling.kind keda to scale to zero)" -}}
+{{- end -}}
+{{- $cpu := int $autoscaling.targetCPUUtilizationPercentage -}}
+{{- if and (eq $cpu 0) (not $autoscaling.podsMetric.name) -}}
+{{- $problems = append $problems "autoscaling.targetCPUUtilizationPercentage: the HorizontalPodAutoscaler has no metric (set it, or autoscaling.podsMetric.name and averageValue)" -}}
+{{- end -}}
+{{- if and (gt $cpu 0) (not (hasKey (.Values.resources.requests | default dict) "cpu")) -}}
+{{- $problems = append $problems "autoscaling.targetCPUUtilizationPercentage: CPU utilization is measured against resources.requests.cpu, which is not set (set resources.requests.cpu)" -}}
+{{- end -}}
+{{- if and $autoscaling.podsMetric.name (not (toString $autoscaling.podsMetric.averageValue)) -}}
+{{- $problems = append $problems "autoscaling.podsMetric.averageValue: is required with autoscaling.podsMetric.name (set the target value per leader pod, e.g. \"5\")" -}}
+{{- end -}}
+{{- else -}}
+{{- $prometheus := $autoscaling.keda.prometheus -}}
+{{- range $key := list "serverAddress" "query" "threshold" -}}
+{{- if not (toString (get $prometheus $key)) -}}
+{{- $problems = append $problems (printf "autoscaling.keda.prometheus.%s: is required when autoscaling.kind is keda" $key) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $problems -}}
+{{- end -}}
+
+{{- define "lws-inference.validateMonitoring" -}}
+{{- $problems := list -}}
+{{- if and .Values.monitoring.serviceMonitor.enabled (not .Values.leadersService.enabled) -}}
+{{- $problems = append $problems "monitoring.serviceMonitor.enabled: the ServiceMonitor scrapes through the leaders Service (set leadersService.enabled to true, or use monitoring.podMonitor)" -}}
+{{- end -}}
+{{- if and .Values.monitoring.serviceMonitor.enabled .Values.monitoring.podMonitor.enabled -}}
+{{- $problems = append $problems "monitoring.podMonitor.enabled: with monitoring.serviceMonitor.enabled every leader would be scraped twice (enable one of them)" -}}
 {{- end -}}
 {{- toYaml $problems -}}
 {{- end -}}
