@@ -58,7 +58,7 @@ problem on its own line as `<value path>: <what is wrong> (<how to fix it>)`.
 {{- $problems = append $problems (printf "accelerator.countPerPod: is %d but every pod of a %s group is a rank and needs at least one accelerator (set it to the GPUs per node)" $perPod $values.engine.name) -}}
 {{- else if or (eq $tensor 0) (eq $pipeline 0) -}}
 {{- $given := ternary "parallelism.tensor" "parallelism.pipeline" (gt (int $values.parallelism.tensor) 0) -}}
-{{- $problems = append $problems (printf "%s: %d does not divide the group's %d accelerators (group.size %d x accelerator.countPerPod %d); choose a divisor of %d" $given (int (get $values.parallelism (trimPrefix "parallelism." $given))) $total $size $perPod $total) -}}
+{{- $problems = append $problems (printf "%s: %d does not divide the group's %d accelerators, group.size %d x accelerator.countPerPod %d (choose a divisor of %d)" $given (int (get $values.parallelism (trimPrefix "parallelism." $given))) $total $size $perPod $total) -}}
 {{- else if ne (mul $tensor $pipeline) $total -}}
 {{- $product := mul $tensor $pipeline -}}
 {{- $fix := printf "%d is not a multiple of accelerator.countPerPod (%d), so no group size fits: make the product a multiple of %d, e.g. %d" $product $perPod $perPod $total -}}
