@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from generator.engine_flags import find_unknown_flags
+from generator.engine_flags import find_unknown_flags, flag_list_version
 from generator.errors import Problem
 
 LWS_VARIABLES = frozenset({"LWS_LEADER_ADDRESS", "LWS_GROUP_SIZE", "LWS_WORKER_INDEX"})
@@ -176,7 +176,7 @@ def check_engine_flags(path: str, engine: str, container: dict[str, Any], values
             where = "engine.extraArgs"
         else:
             where = f"{path}.args"
-        problems.append(Problem(where, f"{flag} is not a flag of the pinned {engine} release", "check the spelling against the engine's --help", file))
+        problems.append(Problem(where, f"{flag} is not a flag of {engine} {flag_list_version(engine)}, the release of the chart's default image", "check the spelling; for another release see docs/engine-flags.md", file))
     return problems
 
 
