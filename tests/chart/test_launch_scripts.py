@@ -89,3 +89,61 @@ def test_worker_exits_when_leader_port_stays_closed(helm4: str, tmp_path: Path):
     assert result.returncode == 1
     assert f"did not open port {closed_port} within 3 s" in result.stderr
     assert "engine started" not in result.stdout
+
+
+def ray_leader_command(helm: str, wait_seconds: int) -> list[str]:
+    values = {
+        "model": {"id": "example-org/Example"},
+        "engine": {"name": "vllm", "vllm": {"backend": "ray"}},
+        "accelerator": {"countPerPod": 1},
+        "group": {"size": 2, "leaderWaitSeconds": wait_seconds},
+    }
+    return container(the_lws(render_objects(helm, values)), "leader")["command"]
+
+
+def fake_ray(directory: Path, alive_nodes: int) -> Path:
+    """A `ray` command that records its arguments, and a `ray` Python module reporting alive nodes."""
+    log = directory / "ray-start.log"
+    command = directory / "ray"
+    command.write_text(f'#!/bin/sh\necho "$@" >> {log}\n', encoding="utf-8")
+    command.chmod(0o755)
+    modules = directory / "modules"
+    modules.mkdir()
+    (modules / "ray.py").write_text(
+        "def init(address=None, logging_level=None):\n    pass\n\n"
+        f"def nodes():\n    return [{{'Alive': True}}] * {alive_nodes} + [{{'Alive': False}}]\n",
+        encoding="utf-8",
+    )
+    return log
+
+
+def run_ray_leader(command: list[str], directory: Path) -> subprocess.CompletedProcess:
+    environment = {
+        "PATH": f"{directory}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(directory / "modules"),
+        "LWS_LEADER_ADDRESS": "llm-0.llm.default",
+        "LWS_GROUP_SIZE": "2",
+        "LWS_WORKER_INDEX": "0",
+        "VLLM_HOST_IP": "127.0.0.1",
+    }
+    engine = [sys.executable, "-c", "print('server started')"]
+    return subprocess.run(command + engine, env=environment, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_ray_leader_starts_server_when_group_joined(helm4: str, tmp_path: Path):
+    fake_getent(tmp_path, "127.0.0.1")
+    log = fake_ray(tmp_path, alive_nodes=2)
+    result = run_ray_leader(ray_leader_command(helm4, 30), tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert log.read_text(encoding="utf-8").split() == ["start", "--head", "--port=6379", "--node-ip-address=127.0.0.1"]
+    assert "all 2 Ray nodes joined" in result.stderr
+    assert "server started" in result.stdout
+
+
+def test_ray_leader_exits_when_workers_never_join(helm4: str, tmp_path: Path):
+    fake_getent(tmp_path, "127.0.0.1")
+    fake_ray(tmp_path, alive_nodes=1)
+    result = run_ray_leader(ray_leader_command(helm4, 3), tmp_path)
+    assert result.returncode == 1
+    assert "1 of 2 Ray nodes joined within 3 s" in result.stderr
+    assert "server started" not in result.stdout
