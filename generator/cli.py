@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -38,11 +39,20 @@ class _Parser(argparse.ArgumentParser):
 def _usage_problem(prog: str, message: str):
     from generator.errors import Problem
 
+    if "unrecognized arguments" in message and "--catalog" in message:
+        return Problem("", f"{prog}: {message}", "put --catalog before the command: python -m generator --catalog FILE new ...")
     return Problem("", f"{prog}: {message}", f"run `{prog} --help`")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m generator", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="python -m generator",
+        description=(
+            "Plan, generate, render and check values for the lws-inference Helm chart, which serves "
+            "large language models over several GPU nodes with a LeaderWorkerSet."
+        ),
+        epilog="Exit codes: 0 success, 1 invalid input or failed check, 2 usage error.",
+    )
     parser.add_argument(
         "--catalog",
         action="append",
@@ -77,3 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader of stdout went away (for example `| head`); stop without a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from generator.catalog import load_catalog
+from generator.cmd_plan import resolve_model
 from generator.errors import GeneratorError, Problem
 from generator.planner import plan
 from generator.values_file import render_values_file, write_atomically
@@ -23,7 +24,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--engine", required=True, help="serving engine: sglang, vllm or lmdeploy")
     parser.add_argument("--gpu", required=True, metavar="SHAPE", help="GPU shape id, e.g. h100-80gb-x8")
-    parser.add_argument("--model", required=True, help="model id from the catalog, e.g. meta-llama/Llama-3.1-8B-Instruct")
+    parser.add_argument("--model", help="model id: from the catalog, or a Hugging Face or ModelScope id read through the hub client when reachable")
+    parser.add_argument("--model-dir", type=Path, metavar="DIR", help="local model directory (config.json and the safetensors index) to read the model's facts from; --model then sets model.id")
     parser.add_argument("--replicas", type=int, default=1, help="number of groups (LWS replicas); default 1")
     parser.add_argument("--nodes", type=int, help="pods per group, one per node (LWS size); default: planned")
     parser.add_argument("--tensor-parallel", type=int, help="tensor-parallel size; default: the engine's convention")
@@ -37,7 +39,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _regenerate_command(args: argparse.Namespace) -> str:
-    words = ["python", "-m", "generator", "new", "--engine", args.engine, "--gpu", args.gpu, "--model", args.model]
+    words = ["python", "-m", "generator"]
+    for path in args.catalog:
+        words += ["--catalog", str(path)]
+    words += ["new", "--engine", args.engine, "--gpu", args.gpu]
+    if args.model is not None:
+        words += ["--model", args.model]
+    if args.model_dir is not None:
+        words += ["--model-dir", str(args.model_dir)]
     optional = [
         ("--replicas", args.replicas if args.replicas != 1 else None),
         ("--nodes", args.nodes),
@@ -64,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     catalog = load_catalog(tuple(args.catalog))
     engine = catalog.engine(args.engine)
     shape = catalog.shape(args.gpu)
-    model = catalog.model(args.model)
+    model = resolve_model(catalog, args.model, args.model_dir)
     chosen = plan(
         model,
         engine,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,17 @@ def resolve_model(catalog: Catalog, model_id: str | None, model_dir: Path | None
         raise UsageError(Problem("--model", "missing: pass --model or --model-dir", "see `python -m generator plan --help`"))
     if model_id in catalog.models or "/" not in model_id:
         return catalog.model(model_id)
-    return load_hub_model(model_id)
+    try:
+        return load_hub_model(model_id)
+    except GeneratorError as hub_error:
+        close = difflib.get_close_matches(model_id, list(catalog.models), n=1, cutoff=0.8)
+        hub_problem = hub_error.problems[0]
+        hint = f"did you mean {close[0]}?" if close else f"{hub_problem.hint}; or add the model with --catalog FILE"
+        raise GeneratorError(Problem(
+            "--model",
+            f"{model_id!r} is not in the catalog, and {hub_problem.message}",
+            hint,
+        )) from None
 
 
 def _gib(size: int) -> str:

@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
         problems = stale_presets(presets, root)
         for problem in problems:
             print(f"error: {problem.format()}", file=sys.stderr)
+        print(f"checked {len(presets)} presets under {root}/: {len(problems)} problem(s)", file=sys.stderr)
         return 1 if problems else 0
 
     for preset in presets:

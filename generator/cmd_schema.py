@@ -35,9 +35,12 @@ def run(args: argparse.Namespace) -> int:
             raise GeneratorError(
                 Problem("", "is missing or stale", "run `python -m generator schema` and commit the result", str(SCHEMA_FILE))
             )
+        print(f"{SCHEMA_FILE} is up to date", file=sys.stderr)
         return 0
 
     if current != expected:
         SCHEMA_FILE.write_text(expected, encoding="utf-8")
         print(f"wrote {SCHEMA_FILE}", file=sys.stderr)
+    else:
+        print(f"{SCHEMA_FILE} is already up to date", file=sys.stderr)
     return 0

@@ -15,7 +15,13 @@ class Problem:
 
     def format(self) -> str:
         location = f"{self.file}: " if self.file else ""
-        dotted = self.path if self.path.startswith("$") else f"$.{self.path}" if self.path else "$"
+        if self.path.startswith("-") or self.path.isupper():
+            # A command-line option or an environment variable, not a value path.
+            dotted = self.path
+        elif self.path.startswith("$"):
+            dotted = self.path
+        else:
+            dotted = f"$.{self.path}" if self.path else "$"
         hint = f" ({self.hint})" if self.hint else ""
         return f"{location}{dotted}: {self.message}{hint}"
 

@@ -63,6 +63,10 @@ def connect(kubeconfig: Path | None, context: str | None) -> Connection:
     """Load a kubeconfig file, or the in-cluster service account when no kubeconfig exists."""
     if kubeconfig is not None and not kubeconfig.is_file():
         raise GeneratorError(Problem("--kubeconfig", f"kubeconfig file {str(kubeconfig)!r} not found", "check the path"))
+    listed = [Path(entry).expanduser() for entry in os.environ.get("KUBECONFIG", "").split(os.pathsep) if entry]
+    if kubeconfig is None and listed and not any(path.is_file() for path in listed):
+        names = ", ".join(str(path) for path in listed)
+        raise GeneratorError(Problem("KUBECONFIG", f"names {names}, which does not exist", "fix KUBECONFIG or pass --kubeconfig FILE"))
 
     if kubeconfig is not None or _default_kubeconfig_exists():
         configuration = client.Configuration()

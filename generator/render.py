@@ -6,6 +6,7 @@ scripts/install-helm.sh puts in .tools/bin of the repository.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -78,13 +79,25 @@ def helm_errors(stderr: str, values_file: str) -> list[Problem]:
             continue
         if line.startswith("INSTALLATION FAILED") or line.startswith("UPGRADE FAILED"):
             continue
+        if any(header in line for header in _SCHEMA_HEADERS) or re.fullmatch(r"[-a-z0-9]+:", line):
+            continue
         problems.append(_problem_from_line(line, values_file))
     if not problems:
         problems.append(Problem("", "helm failed without a message", "run helm template by hand", values_file))
     return problems
 
 
+# Helm 4 reports a schema violation as "at '/group/size': <message>", helm 3 as
+# "group.size: <message>"; both name the value by its path.
+_HELM4_SCHEMA_LINE = re.compile(r"^at '(?P<pointer>[^']*)': (?P<message>.*)$")
+_SCHEMA_HEADERS = ("values don't meet the specifications of the schema", "validation failed")
+
+
 def _problem_from_line(line: str, values_file: str) -> Problem:
+    schema_line = _HELM4_SCHEMA_LINE.match(line)
+    if schema_line:
+        path = schema_line.group("pointer").strip("/").replace("/", ".")
+        return Problem(path, schema_line.group("message"), "see values.yaml for the allowed values", values_file)
     head, separator, rest = line.partition(": ")
     looks_like_path = separator and " " not in head and (head[:1].isalpha() or head.startswith("$")) and "(" not in head
     if looks_like_path:

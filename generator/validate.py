@@ -28,6 +28,15 @@ class CheckOptions:
     helm: str | None = None
 
 
+def yaml_error_message(error: yaml.YAMLError) -> str:
+    """One line for a YAML syntax error: what is wrong and where (1-based line and column)."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    if mark is None:
+        return f"invalid YAML: {problem}"
+    return f"invalid YAML at line {mark.line + 1}, column {mark.column + 1}: {problem}"
+
+
 def load_values(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
     """Read a values file; return its mapping, or the problems that prevent reading it."""
     try:
@@ -35,7 +44,7 @@ def load_values(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
     except OSError as error:
         return None, [Problem("", f"cannot read the file: {error.strerror}", "", str(path))]
     except yaml.YAMLError as error:
-        return None, [Problem("", f"invalid YAML: {error}", "", str(path))]
+        return None, [Problem("", yaml_error_message(error), "fix the YAML syntax", str(path))]
     if document is None:
         return {}, []
     if not isinstance(document, dict):

@@ -106,3 +106,19 @@ def test_invalid_catalog_is_reported(tmp_path: Path, content: str, path: str):
     problem = raised.value.problems[0]
     assert problem.file == str(extra)
     assert problem.format().startswith(f"{extra}: {path if path.startswith('$') else '$.' + path}")
+
+
+def test_unknown_catalog_key_is_reported(tmp_path: Path):
+    extra = tmp_path / "typo.yaml"
+    extra.write_text("models:\n  m:\n    parameters: 1\n    dtype: bf16\n    layer: 2\n", encoding="utf-8")
+    with pytest.raises(GeneratorError) as raised:
+        load_catalog((extra,))
+    assert raised.value.problems[0].format() == f"{extra}: $.models.m.layer: unknown key (did you mean layers?)"
+
+
+def test_wrong_type_message_reads_well(tmp_path: Path):
+    extra = tmp_path / "type.yaml"
+    extra.write_text("models:\n  m:\n    parameters: many\n    dtype: bf16\n", encoding="utf-8")
+    with pytest.raises(GeneratorError) as raised:
+        load_catalog((extra,))
+    assert raised.value.problems[0].format() == f"{extra}: $.models.m.parameters: missing or not an integer (fix the catalog entry)"

@@ -45,10 +45,13 @@ def test_new_prints_to_stdout_without_output(capsys: pytest.CaptureFixture):
 
 
 @pytest.mark.parametrize("words, code, message", [
-    (["new", "--engine", "sglang", "--gpu", "h100-80gb-x8"], 2, "the following arguments are required: --model"),
+    (["new", "--engine", "sglang", "--gpu", "h100-80gb-x8"], 2, "--model: missing: pass --model or --model-dir"),
     (["new", "--engine", "tgi", "--gpu", "h100-80gb-x8", "--model", "m"], 1, "--engine: unknown engine 'tgi' (choose one of: lmdeploy, sglang, vllm)"),
     (["new", "--engine", "sglang", "--gpu", "h100-80gb", "--model", "deepseek-ai/DeepSeek-V3"], 1, "--gpu: unknown GPU shape 'h100-80gb'"),
-    (["new", "--engine", "sglang", "--gpu", "h100-80gb-x8", "--model", "nobody/Nothing"], 1, "--model: unknown model 'nobody/Nothing'"),
+    (["new", "--engine", "sglang", "--gpu", "h100-80gb-x8", "--model", "nobody/Nothing"], 1, "--model: 'nobody/Nothing' is not in the catalog"),
+    (["new", "--engine", "sglang", "--gpu", "h100-80gb-x8", "--model", "meta-llama/Llama-3.1-8B-Instrukt"], 1, "(did you mean meta-llama/Llama-3.1-8B-Instruct?)"),
+    (["new", "--engine", "sglang", "--gpu", "h100-80gb-x8", "--model", "Llama"], 1, "--model: unknown model 'Llama'"),
+    (["new", "--engine", "sglang", "--gpu", "h100-80gb-x8", "--model", "m", "--catalog", "x.yaml"], 2, "put --catalog before the command"),
     (["new", "--engine", "sglang", "--gpu", "h100-80gb-x8", "--model", "deepseek-ai/DeepSeek-V3", "--replicas", "-1"], 1, "--replicas: must be between 0 and 1000000"),
     (["new", "--engine", "sglang", "--gpu", "h100-80gb-x8", "--model", "deepseek-ai/DeepSeek-V3", "--port", "70000"], 1, "--port: must be between 1 and 65535"),
     (["new", "--engine", "sglang", "--gpu", "h100-80gb-x8", "--model", "deepseek-ai/DeepSeek-V3", "--nodes", "x"], 2, "argument --nodes: invalid int value: 'x'"),
@@ -115,3 +118,48 @@ def test_presets_check_reports_stale_file(tmp_path: Path, capsys: pytest.Capture
     assert main(["presets", "--directory", str(copy)]) == 0
     assert not (copy / "vllm" / "extra.yaml").exists()
     assert main(["presets", "--check", "--directory", str(copy)]) == 0
+
+
+@pytest.mark.parametrize("major", ["helm-v3", "helm-v4"])
+def test_render_reports_schema_errors_with_paths(tmp_path: Path, major: str):
+    import os
+
+    values = tmp_path / "values.yaml"
+    values.write_text("model: {id: m}\ngroup: {restartPolicy: Default, sizee: 2}\n", encoding="utf-8")
+    environment = {**os.environ, "HELM": str(REPO_ROOT / ".tools" / major / "helm")}
+    result = subprocess.run([sys.executable, "-m", "generator", "render", "-f", str(values)], cwd=REPO_ROOT, env=environment,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert any(line.startswith(f"error: {values}: $.group.restartPolicy: ") for line in lines), lines
+    assert any(line.startswith(f"error: {values}: $.group: ") and "sizee" in line for line in lines), lines
+    assert all(line.startswith(f"error: {values}: $.") for line in lines), lines
+
+
+def test_closed_stdout_ends_quietly():
+    reader = subprocess.Popen([sys.executable, "-m", "generator", "plan", "--model", "deepseek-ai/DeepSeek-V3", "--engine", "sglang", "--gpu", "all", "--output", "json"],
+                              cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+    reader.stdout.read(1)
+    reader.stdout.close()
+    _, errors = reader.communicate(timeout=120)
+    assert b"Traceback" not in errors
+    assert reader.returncode == 0
+
+
+def test_missing_kubeconfig_from_environment_is_named(tmp_path: Path):
+    import os
+
+    missing = tmp_path / "nothing-here"
+    environment = {**os.environ, "KUBECONFIG": str(missing)}
+    result = subprocess.run([sys.executable, "-m", "generator", "status", "llm"], cwd=REPO_ROOT, env=environment,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 1
+    assert f"error: KUBECONFIG: names {missing}, which does not exist" in result.stderr
+
+
+def test_check_reports_invalid_yaml_on_one_line(tmp_path: Path):
+    values = tmp_path / "values.yaml"
+    values.write_text("model: {id: m\n  x: [\n", encoding="utf-8")
+    result = run_cli("check", str(values))
+    assert result.returncode == 1
+    assert f"{values}: $: invalid YAML at line 2, column 4: expected ',' or '}}', but got ':' (fix the YAML syntax)" in result.stderr.splitlines()
