@@ -6,6 +6,7 @@ extra file replaces the built-in entry with the same id.
 """
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -22,6 +23,9 @@ SHAPE_ID = re.compile(r"^[a-z0-9]+-[0-9]+gb-x[0-9]+$")
 Launch = Literal["sglang", "vllm", "ray", "custom"]
 ParallelismConvention = Literal["tensor-across-nodes", "pipeline-across-nodes"]
 Dtype = Literal["bf16", "fp16", "fp8"]
+# Inter-node network of a shape, as the chart's fabric.type names it.
+Fabric = Literal["tcp", "infiniband", "roce", "custom"]
+FABRICS: tuple[str, ...] = ("tcp", "infiniband", "roce", "custom")
 
 BYTES_PER_PARAMETER: dict[str, float] = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0}
 
@@ -53,7 +57,10 @@ class GpuShape:
     memory_mib: int
     fp8: bool
     interconnect: str
-    fabric: str = "tcp"
+    fabric: Fabric = "tcp"
+    # Extended resource of the RDMA device on these nodes, e.g. rdma/hca_shared_devices_a.
+    # None keeps the chart's default (fabric.rdma.resourceName).
+    rdma_resource: str | None = None
 
     @property
     def memory_bytes(self) -> int:
@@ -112,8 +119,34 @@ class Catalog:
 def _lookup(entries: dict[str, Any], key: str, kind: str, option: str) -> Any:
     if key in entries:
         return entries[key]
-    known = ", ".join(sorted(entries))
-    raise GeneratorError(Problem(option, f"unknown {kind} {key!r}", f"choose one of: {known}"))
+    close = difflib.get_close_matches(key, list(entries), n=1, cutoff=0.6)
+    if close:
+        hint = f"did you mean {close[0]}? Known: {', '.join(sorted(entries))}"
+    else:
+        hint = f"choose one of: {', '.join(sorted(entries))}"
+    if kind in ("model", "GPU shape"):
+        hint += "; add your own with --catalog FILE"
+    raise GeneratorError(Problem(option, f"unknown {kind} {key!r}", hint))
+
+
+TYPE_NAMES = {int: "an integer", str: "a string", bool: "true or false"}
+KNOWN_KEYS = {
+    "engines": {"image", "port", "healthPath", "metricsPath", "launch", "parallelism", "tensorPowerOfTwo"},
+    "shapes": {"gpu", "product", "resourceName", "gpusPerNode", "memoryMiB", "fp8", "interconnect", "fabric", "rdmaResource"},
+    "models": {
+        "parameters", "activeParameters", "dtype", "checkpointBytes", "estimated", "layers", "hiddenSize",
+        "attentionHeads", "kvHeads", "headDim", "maxContext", "kvLoraRank", "qkRopeHeadDim", "bf16Variant",
+        "trustRemoteCode",
+    },
+}
+
+
+def _reject_unknown_keys(section: str, key: str, entry: dict[str, Any], source: str) -> None:
+    unknown = sorted(set(entry) - KNOWN_KEYS[section])
+    if unknown:
+        suggestions = difflib.get_close_matches(unknown[0], sorted(KNOWN_KEYS[section]), n=1)
+        hint = f"did you mean {suggestions[0]}?" if suggestions else f"known keys: {', '.join(sorted(KNOWN_KEYS[section]))}"
+        raise GeneratorError(Problem(f"{section}.{key}.{unknown[0]}", "unknown key", hint, source))
 
 
 def _require(entry: dict[str, Any], key: str, kind: type, where: str, source: str) -> Any:
@@ -122,7 +155,7 @@ def _require(entry: dict[str, Any], key: str, kind: type, where: str, source: st
         value = None
     if not isinstance(value, kind):
         raise GeneratorError(
-            Problem(f"{where}.{key}", f"missing or not a {kind.__name__}", "fix the catalog entry", source)
+            Problem(f"{where}.{key}", f"missing or not {TYPE_NAMES.get(kind, kind.__name__)}", "fix the catalog entry", source)
         )
     return value
 
@@ -176,6 +209,16 @@ def _parse_shape(shape_id: str, entry: dict[str, Any], source: str) -> GpuShape:
         raise GeneratorError(
             Problem(f"{where}.gpusPerNode", f"is {gpus_per_node} but the id says x{declared}", "make the id and gpusPerNode agree", source)
         )
+    fabric = entry.get("fabric", "tcp")
+    if fabric not in FABRICS:
+        raise GeneratorError(
+            Problem(f"{where}.fabric", f"unknown fabric {fabric!r}", f"use one of {', '.join(FABRICS)}", source)
+        )
+    rdma_resource = entry.get("rdmaResource")
+    if rdma_resource is not None and (not isinstance(rdma_resource, str) or fabric not in ("infiniband", "roce")):
+        raise GeneratorError(
+            Problem(f"{where}.rdmaResource", "must be a resource name and needs fabric infiniband or roce", "fix the catalog entry", source)
+        )
     return GpuShape(
         id=shape_id,
         gpu=_require(entry, "gpu", str, where, source),
@@ -185,7 +228,8 @@ def _parse_shape(shape_id: str, entry: dict[str, Any], source: str) -> GpuShape:
         memory_mib=_require(entry, "memoryMiB", int, where, source),
         fp8=_require(entry, "fp8", bool, where, source),
         interconnect=_require(entry, "interconnect", str, where, source),
-        fabric=str(entry.get("fabric", "tcp")),
+        fabric=fabric,
+        rdma_resource=rdma_resource,
     )
 
 
@@ -256,5 +300,6 @@ def _load(files: tuple[Path, ...]) -> Catalog:
             for key, entry in entries.items():
                 if not isinstance(entry, dict):
                     raise GeneratorError(Problem(f"{section}.{key}", "must be a mapping", "", str(path)))
+                _reject_unknown_keys(section, str(key), entry, str(path))
                 target[str(key)] = parse(str(key), entry, str(path))
     return catalog

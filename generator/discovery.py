@@ -230,6 +230,8 @@ def shape_entry(shape: GpuShape) -> dict[str, Any]:
     }
     if shape.fabric != "tcp":
         entry["fabric"] = shape.fabric
+    if shape.rdma_resource:
+        entry["rdmaResource"] = shape.rdma_resource
     return entry
 
 

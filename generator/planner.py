@@ -21,6 +21,9 @@ from generator.memory import GIB, MemoryEstimate, estimate_memory, kv_heads_per_
 STARTUP_BASE_SECONDS = 300
 STARTUP_LOAD_BYTES_PER_SECOND = 400 * 1024 * 1024
 STARTUP_MIN_SECONDS = 600
+# Hub download bandwidth the chart assumes by default (storage.downloadMiBPerSecond), an
+# estimate: with storage.type hub the engine downloads after its container starts.
+STARTUP_DOWNLOAD_BYTES_PER_SECOND = 200 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -68,9 +71,15 @@ class Plan:
         }
 
 
-def startup_budget_seconds(checkpoint_bytes: int) -> int:
-    """Return a startup probe budget in seconds for a checkpoint of this size."""
+def startup_budget_seconds(checkpoint_bytes: int, download_bytes_per_second: int | None = None) -> int:
+    """Return a startup probe budget in seconds for a checkpoint of this size.
+
+    With download_bytes_per_second the budget also covers downloading the checkpoint at that
+    rate, as the engine does with the chart's storage.type hub.
+    """
     load_seconds = math.ceil(checkpoint_bytes / STARTUP_LOAD_BYTES_PER_SECOND)
+    if download_bytes_per_second:
+        load_seconds += math.ceil(checkpoint_bytes / download_bytes_per_second)
     return max(STARTUP_MIN_SECONDS, STARTUP_BASE_SECONDS + load_seconds)
 
 

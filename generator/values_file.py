@@ -10,7 +10,7 @@ import jinja2
 import yaml
 
 from generator.catalog import Engine, GpuShape, Model
-from generator.planner import Plan, startup_budget_seconds
+from generator.planner import STARTUP_DOWNLOAD_BYTES_PER_SECOND, Plan, startup_budget_seconds
 
 GIB = 1024**3
 HEADER_TEMPLATE = Path(__file__).parent / "templates" / "values-header.j2"
@@ -30,6 +30,9 @@ def build_values(
     engine_values: dict[str, Any] = {"name": engine.name}
     if port is not None:
         engine_values["port"] = port
+    fabric_values: dict[str, Any] = {"type": shape.fabric}
+    if shape.rdma_resource:
+        fabric_values["rdma"] = {"resourceName": shape.rdma_resource}
     return {
         "model": {
             "id": model.id,
@@ -51,6 +54,7 @@ def build_values(
         "group": {
             "size": plan.nodes,
         },
+        "fabric": fabric_values,
     }
 
 
@@ -77,7 +81,18 @@ def _comment(text: str) -> str:
     return "\n#     ".join(textwrap.wrap(text, HEADER_WIDTH - 8)) or text
 
 
-def render_header(plan: Plan, regenerate: str, notes: list[str]) -> str:
+def fabric_note(shape: GpuShape, plan: Plan) -> str:
+    """Describe the network the values assume between the pods of a group, and how to change it."""
+    if shape.fabric == "tcp":
+        text = f"fabric.type tcp: the {shape.id} catalog entry records no RDMA network, so NCCL uses TCP sockets"
+        if plan.nodes > 1:
+            text += " between the nodes; set fabric.type infiniband or roce if the nodes have RDMA adapters"
+        return text + "."
+    resource = shape.rdma_resource or "the chart's default fabric.rdma.resourceName"
+    return f"fabric.type {shape.fabric} from the {shape.id} catalog entry, requesting {resource} on every pod."
+
+
+def render_header(plan: Plan, regenerate: str, notes: list[str], fabric: str = "") -> str:
     environment = jinja2.Environment(
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -90,7 +105,10 @@ def render_header(plan: Plan, regenerate: str, notes: list[str]) -> str:
         plan=plan,
         regenerate=regenerate,
         notes=notes,
-        startup_seconds=startup_budget_seconds(plan.checkpoint_bytes),
+        fabric=fabric,
+        startup_seconds=startup_budget_seconds(plan.checkpoint_bytes, STARTUP_DOWNLOAD_BYTES_PER_SECOND),
+        local_startup_seconds=startup_budget_seconds(plan.checkpoint_bytes),
+        download_mib_per_second=STARTUP_DOWNLOAD_BYTES_PER_SECOND // (1024 * 1024),
     ).rstrip("\n") + "\n"
 
 
@@ -110,7 +128,7 @@ def render_values_file(
 ) -> str:
     """Return the full text of a values file: header, blank line, values."""
     values = build_values(model, engine, shape, plan, replicas=replicas, port=port)
-    header = render_header(plan, regenerate, engine_notes(model, engine, plan))
+    header = render_header(plan, regenerate, engine_notes(model, engine, plan), fabric_note(shape, plan))
     return f"{header}\n{dump_values(values)}"
 
 

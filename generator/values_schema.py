@@ -41,6 +41,9 @@ LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
 ENV_NAME_PATTERN = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
 DNS_1123_SUBDOMAIN_PATTERN = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$"
 SECRET_KEY_PATTERN = r"^[-._a-zA-Z0-9]+$"
+# A network interface name as NCCL_SOCKET_IFNAME and GLOO_SOCKET_IFNAME both read it: Gloo takes
+# one exact name, so NCCL's prefix lists (a,b) and its ^ and = forms are not accepted.
+INTERFACE_NAME_PATTERN = r"^[-_.:A-Za-z0-9]{0,15}$"
 # A Prometheus duration such as 30s or 1m30s.
 DURATION_PATTERN = r"^([0-9]+(ms|s|m|h|d|w|y))+$"
 
@@ -267,6 +270,50 @@ def value_structure() -> Schema:
                         )
                     }
                 ),
+                "fabric": _object(
+                    {
+                        "type": _enum("tcp", "infiniband", "roce", "custom"),
+                        "socketIfname": _string(pattern=INTERFACE_NAME_PATTERN),
+                        "hostNetwork": _boolean(),
+                        "networks": _string(),
+                        "ncclDebug": _enum("", "VERSION", "WARN", "INFO", "TRACE"),
+                        "rdma": _object(
+                            {
+                                "resourceName": _string(pattern=QUALIFIED_NAME_PATTERN),
+                                "count": _integer(1, MAX_INT32),
+                                "hca": _string(pattern=r"^[-_A-Za-z0-9^=:,]*$"),
+                            }
+                        ),
+                        "roce": _object({"gidIndex": _integer(0, 255)}),
+                        "custom": _object(
+                            {
+                                "env": _map({"type": ["string", "number", "boolean"]}, ENV_NAME_PATTERN),
+                                "resources": _map(_quantity(), QUALIFIED_NAME_PATTERN),
+                                "annotations": _annotations(),
+                            }
+                        ),
+                    }
+                ),
+                "storage": _object(
+                    {
+                        "type": _enum("hub", "sharedPVC", "hostPath", "pvc", "image"),
+                        "source": _enum("huggingface", "modelscope"),
+                        "revision": _string(pattern=r"^[-_.A-Za-z0-9/]*$"),
+                        "modelPath": _string(pattern=r"^(/.*)?$"),
+                        "mountPath": _string(pattern=r"^/.+$"),
+                        "downloadMiBPerSecond": _integer(1, MAX_INT32),
+                        "lockStaleSeconds": _integer(30, MAX_INT32),
+                        "hub": _object(
+                            {"cachePath": _string(pattern=r"^/.+$"), "sizeLimit": _quantity_or_empty()}
+                        ),
+                        "sharedPVC": _object({"claimName": _string(maxLength=253, pattern=DNS_1123_SUBDOMAIN_PATTERN)}),
+                        "hostPath": _object({"path": _string(pattern=r"^/.+$")}),
+                        "pvc": _object({"claimName": _string(maxLength=253, pattern=DNS_1123_SUBDOMAIN_PATTERN)}),
+                        "image": _object(
+                            {"reference": _string(), "pullPolicy": _enum("Always", "IfNotPresent", "Never")}
+                        ),
+                    }
+                ),
                 "env": _map({"type": ["string", "number", "boolean"]}, ENV_NAME_PATTERN),
                 "commonLabels": _labels(),
                 "lwsLabels": _labels(),
@@ -280,6 +327,13 @@ def value_structure() -> Schema:
                 "serviceAccountName": _string(maxLength=253, pattern=DNS_1123_SUBDOMAIN_PATTERN),
                 "priorityClassName": _string(maxLength=253),
                 "schedulerName": _string(),
+                "scheduling": _object(
+                    {
+                        "kueue": _object({"queueName": _string(maxLength=63, pattern=LABEL_VALUE_PATTERN)}),
+                        "volcano": _object({"enabled": _boolean(), "queue": _string()}),
+                    }
+                ),
+                "placement": _object({"spreadGroups": _enum("", "preferred", "required")}),
                 "nodeSelector": _map(_string(), QUALIFIED_NAME_PATTERN),
                 "tolerations": {"type": "array", "items": _toleration()},
                 "affinity": _free_object(),

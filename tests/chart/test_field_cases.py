@@ -310,14 +310,14 @@ def test_literal_token_is_refused(helm: str):
 
 # C18: env values must be strings, and large integers must not use exponent notation.
 def test_scalars_render_as_strings(helm: str):
-    values = multi_node("vllm", env={"NCCL_IB_DISABLE": True, "VLLM_PORT": 8000, "NCCL_DEBUG": "INFO"})
+    values = multi_node("vllm", env={"SGLANG_SET_CPU_AFFINITY": True, "VLLM_PORT": 8000, "LOG_LEVEL": "INFO"})
     values["engine"] = {"name": "vllm", "args": {"maxModelLen": 1048576, "maxNumBatchedTokens": 16384}, "port": 8000}
     lws = the_lws(render_objects(helm, values))
     for role, engine_container in containers_by_role(lws).items():
         env = {item["name"]: item.get("value") for item in engine_container["env"]}
-        assert env["NCCL_IB_DISABLE"] == "true"
+        assert env["SGLANG_SET_CPU_AFFINITY"] == "true"
         assert env["VLLM_PORT"] == "8000"
-        assert env["NCCL_DEBUG"] == "INFO"
+        assert env["LOG_LEVEL"] == "INFO"
         args = engine_container["args"]
         assert args[args.index("--max-model-len") + 1] == "1048576"
         assert args[args.index("--max-num-batched-tokens") + 1] == "16384"

@@ -22,6 +22,9 @@ from generator.values_schema import (
 
 FREE_FORM_KEYS = {
     "engine.args",
+    "fabric.custom.env",
+    "fabric.custom.resources",
+    "fabric.custom.annotations",
     "resources.requests",
     "resources.limits",
     "service.annotations",

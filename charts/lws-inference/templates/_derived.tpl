@@ -165,14 +165,21 @@ print 1048576 as 1.048576e+06; whole numbers are printed as integers instead.
 
 {{/*
 Startup probe budget in seconds: a fixed base plus the checkpoint read at the configured
-bandwidth, and never less than the floor. A 756 GiB checkpoint at 400 MiB/s with a 300 s base
-gives 2236 s.
+bandwidth, and never less than the floor. With storage.type hub the engine downloads the
+checkpoint after it starts, so the download at storage.downloadMiBPerSecond is added; the other
+types download in init containers or not at all, and the probe only starts with the engine
+container. A 756 GiB checkpoint at 400 MiB/s with a 300 s base gives 2236 s, plus 3871 s of
+download at 200 MiB/s with hub.
 */}}
 {{- define "lws-inference.startupBudgetSeconds" -}}
 {{- $startup := .Values.probes.startup -}}
 {{- $gib := int .Values.model.checkpointGiB -}}
 {{- $rate := int $startup.loadMiBPerSecond -}}
 {{- $load := div (add (mul $gib 1024) (sub $rate 1)) $rate -}}
+{{- if eq .Values.storage.type "hub" -}}
+{{- $downloadRate := int .Values.storage.downloadMiBPerSecond -}}
+{{- $load = add $load (div (add (mul $gib 1024) (sub $downloadRate 1)) $downloadRate) -}}
+{{- end -}}
 {{- max (int $startup.minSeconds) (add (int $startup.baseSeconds) $load) -}}
 {{- end -}}
 

@@ -20,6 +20,9 @@ metadata:
     {{- end }}
   annotations:
     lws-inference/model-id: {{ $values.model.id | quote }}
+    {{- with fromYaml (include "lws-inference.fabricAnnotations" $root) }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
     {{- with $values.podAnnotations }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -30,8 +33,12 @@ spec:
   {{- with $values.priorityClassName }}
   priorityClassName: {{ . }}
   {{- end }}
-  {{- with $values.schedulerName }}
+  {{- with include "lws-inference.schedulerName" $root }}
   schedulerName: {{ . }}
+  {{- end }}
+  {{- if $values.fabric.hostNetwork }}
+  hostNetwork: true
+  dnsPolicy: ClusterFirstWithHostNet
   {{- end }}
   {{- with $values.imagePullSecrets }}
   imagePullSecrets:
@@ -50,9 +57,13 @@ spec:
   tolerations:
     {{- toYaml . | nindent 4 }}
   {{- end }}
-  {{- with $values.affinity }}
+  {{- with include "lws-inference.affinity" . }}
   affinity:
-    {{- toYaml . | nindent 4 }}
+    {{- . | nindent 4 }}
+  {{- end }}
+  {{- if include "lws-inference.storageDownloads" $root }}
+  initContainers:
+    {{- include "lws-inference.storageInitContainer" . | nindent 4 }}
   {{- end }}
   containers:
     - name: {{ $values.engine.name }}
@@ -79,13 +90,14 @@ spec:
       {{- end }}
       resources:
         {{- include "lws-inference.resources" $root | nindent 8 }}
-      {{- with $values.securityContext }}
+      {{- with include "lws-inference.securityContext" $root }}
       securityContext:
-        {{- toYaml . | nindent 8 }}
+        {{- . | nindent 8 }}
       {{- end }}
       volumeMounts:
         - name: dshm
           mountPath: /dev/shm
+        {{- include "lws-inference.storageMount" $root | trim | nindent 8 }}
         {{- with $values.volumeMounts }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -94,15 +106,17 @@ spec:
       emptyDir:
         medium: Memory
         sizeLimit: {{ include "lws-inference.shmSize" $root }}
+    {{- include "lws-inference.storageVolumes" $root | trim | nindent 4 }}
     {{- with $values.volumes }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
 {{- end -}}
 
 {{/*
-Container env: the variables the launch needs, the Hugging Face token from an existing Secret,
-then engine.env in sorted order. Every value is a string, so YAML booleans and numbers in values
-(true, 8000) render as "true" and "8000".
+Container env: the variables the launch needs, the fabric's and the storage's variables (the
+same on every rank), the Hugging Face token from an existing Secret, then env in sorted order.
+Every value is a string, so YAML booleans and numbers in values (true, 8000) render as "true"
+and "8000".
 */}}
 {{- define "lws-inference.env" -}}
 {{- $values := .root.Values -}}
@@ -121,6 +135,12 @@ then engine.env in sorted order. Every value is a string, so YAML booleans and n
 - name: LMDEPLOY_EXECUTOR_BACKEND
   value: "ray"
 {{- end }}
+{{- with include "lws-inference.fabricEnv" .root }}
+{{ . }}
+{{- end }}
+{{- with include "lws-inference.storageEnv" .root }}
+{{ . }}
+{{- end }}
 {{- with $values.huggingface.tokenSecret.name }}
 - name: HF_TOKEN
   valueFrom:
@@ -135,13 +155,17 @@ then engine.env in sorted order. Every value is a string, so YAML booleans and n
 {{- end -}}
 
 {{/*
-Resources: the accelerator count in both requests and limits (extended resources cannot be
-overcommitted), plus resources.requests and resources.limits.
+Resources: the accelerator count and the fabric's devices in both requests and limits
+(extended resources cannot be overcommitted), plus resources.requests and resources.limits.
 */}}
 {{- define "lws-inference.resources" -}}
 {{- $values := .Values -}}
 {{- $requests := deepCopy ($values.resources.requests | default dict) -}}
 {{- $limits := deepCopy ($values.resources.limits | default dict) -}}
+{{- range $name, $count := fromYaml (include "lws-inference.fabricResources" .) -}}
+{{- $_ := set $requests $name $count -}}
+{{- $_ := set $limits $name $count -}}
+{{- end -}}
 {{- if gt (int $values.accelerator.countPerPod) 0 -}}
 {{- $_ := set $requests $values.accelerator.resourceName (int $values.accelerator.countPerPod) -}}
 {{- $_ := set $limits $values.accelerator.resourceName (int $values.accelerator.countPerPod) -}}

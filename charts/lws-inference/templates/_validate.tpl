@@ -19,6 +19,9 @@ problem on its own line as `<value path>: <what is wrong> (<how to fix it>)`.
 {{- $problems = concat $problems (fromYamlArray (include "lws-inference.validateEnv" .)) -}}
 {{- $problems = concat $problems (fromYamlArray (include "lws-inference.validateAutoscaling" .)) -}}
 {{- $problems = concat $problems (fromYamlArray (include "lws-inference.validateMonitoring" .)) -}}
+{{- $problems = concat $problems (fromYamlArray (include "lws-inference.validateFabric" .)) -}}
+{{- $problems = concat $problems (fromYamlArray (include "lws-inference.validateStorage" .)) -}}
+{{- $problems = concat $problems (fromYamlArray (include "lws-inference.validatePlacement" .)) -}}
 
 {{- if eq $engineName "custom" -}}
 {{- if not $values.engine.custom.leader.command -}}
@@ -119,17 +122,121 @@ problem on its own line as `<value path>: <what is wrong> (<how to fix it>)`.
 {{- toYaml $problems -}}
 {{- end -}}
 
+{{/*
+Names in env that the chart or LWS sets. The fabric and storage names are refused whether or
+not the current values render them, so that switching fabric.type or storage.type never makes
+a user's value silently win over or lose to the chart's.
+*/}}
+{{- define "lws-inference.managedEnv" -}}
+launch: [LWS_LEADER_ADDRESS, LWS_GROUP_SIZE, LWS_WORKER_INDEX, VLLM_HOST_IP, POD_IP, LMDEPLOY_EXECUTOR_BACKEND]
+fabric: [NCCL_SOCKET_IFNAME, GLOO_SOCKET_IFNAME, NCCL_IB_DISABLE, NCCL_IB_HCA, NCCL_IB_GID_INDEX, NVSHMEM_IB_GID_INDEX, NCCL_DEBUG]
+storage: [HF_HOME, HF_HUB_OFFLINE, MODELSCOPE_CACHE, SGLANG_USE_MODELSCOPE, VLLM_USE_MODELSCOPE, LMDEPLOY_USE_MODELSCOPE]
+{{- end -}}
+
 {{- define "lws-inference.validateEnv" -}}
 {{- $values := .Values -}}
 {{- $problems := list -}}
-{{- $managed := list "LWS_LEADER_ADDRESS" "LWS_GROUP_SIZE" "LWS_WORKER_INDEX" "VLLM_HOST_IP" "POD_IP" "LMDEPLOY_EXECUTOR_BACKEND" -}}
+{{- $managed := fromYaml (include "lws-inference.managedEnv" .) -}}
+{{- $fixes := dict "launch" "remove it from env" "fabric" "remove it from env and use the fabric.* values, or fabric.type custom with fabric.custom.env" "storage" "remove it from env and use the storage.* values" -}}
 {{- $secrets := list "HF_TOKEN" "HUGGING_FACE_HUB_TOKEN" "HUGGINGFACE_HUB_TOKEN" "MODELSCOPE_API_TOKEN" -}}
 {{- range $name := keys ($values.env | default dict) | sortAlpha -}}
 {{- if has $name $secrets -}}
 {{- $problems = append $problems (printf "env.%s: a token must not be written into values (store it in a Secret and set huggingface.tokenSecret.name)" $name) -}}
-{{- else if has $name $managed -}}
-{{- $problems = append $problems (printf "env.%s: is set by the chart or by LWS (remove it from env)" $name) -}}
+{{- else -}}
+{{- range $area := list "launch" "fabric" "storage" -}}
+{{- if has $name (get $managed $area) -}}
+{{- $problems = append $problems (printf "env.%s: is set by the chart or by LWS (%s)" $name (get $fixes $area)) -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $problems -}}
+{{- end -}}
+
+{{- define "lws-inference.validateFabric" -}}
+{{- $values := .Values -}}
+{{- $fabric := $values.fabric -}}
+{{- $problems := list -}}
+{{- $managed := fromYaml (include "lws-inference.managedEnv" .) -}}
+{{- $custom := $fabric.custom -}}
+{{- if ne $fabric.type "custom" -}}
+{{- range $key := list "env" "resources" "annotations" -}}
+{{- if get $custom $key -}}
+{{- $problems = append $problems (printf "fabric.custom.%s: is used only with fabric.type custom, but fabric.type is %s (set fabric.type to custom, or remove it)" $key $fabric.type) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $chartNames := concat $managed.launch $managed.storage (list "NCCL_SOCKET_IFNAME" "GLOO_SOCKET_IFNAME" "NCCL_DEBUG" "HF_TOKEN") -}}
+{{- range $name := keys ($custom.env | default dict) | sortAlpha -}}
+{{- if has $name $chartNames -}}
+{{- $problems = append $problems (printf "fabric.custom.env.%s: is set by the chart (remove it; use fabric.socketIfname, fabric.ncclDebug or the storage values)" $name) -}}
+{{- else if hasKey ($values.env | default dict) $name -}}
+{{- $problems = append $problems (printf "fabric.custom.env.%s: is also set in env (keep one of them)" $name) -}}
+{{- end -}}
+{{- end -}}
+{{- range $name := keys ($custom.resources | default dict) | sortAlpha -}}
+{{- if or (eq $name $values.accelerator.resourceName) (hasKey ($values.resources.requests | default dict) $name) (hasKey ($values.resources.limits | default dict) $name) -}}
+{{- $problems = append $problems (printf "fabric.custom.resources.%s: is also requested by accelerator.resourceName or resources (keep one of them)" $name) -}}
+{{- end -}}
+{{- end -}}
+{{- if include "lws-inference.rdmaEnabled" . -}}
+{{- $name := $fabric.rdma.resourceName -}}
+{{- if or (eq $name $values.accelerator.resourceName) (hasKey ($values.resources.requests | default dict) $name) (hasKey ($values.resources.limits | default dict) $name) -}}
+{{- $problems = append $problems (printf "fabric.rdma.resourceName: %s is also requested by accelerator.resourceName or resources (remove it from resources; fabric.rdma.count sets the count)" $name) -}}
+{{- end -}}
+{{- end -}}
+{{- $fabricAnnotations := fromYaml (include "lws-inference.fabricAnnotations" .) -}}
+{{- range $key := keys $fabricAnnotations | sortAlpha -}}
+{{- if hasKey ($values.podAnnotations | default dict) $key -}}
+{{- $problems = append $problems (printf "podAnnotations.%s: is also set by fabric.networks or fabric.custom.annotations (keep one of them)" $key) -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $problems -}}
+{{- end -}}
+
+{{- define "lws-inference.validateStorage" -}}
+{{- $values := .Values -}}
+{{- $storage := $values.storage -}}
+{{- $problems := list -}}
+{{- if and (include "lws-inference.storageDownloads" .) (hasPrefix "/" $values.model.id) -}}
+{{- $problems = append $problems (printf "model.id: %s is a path, but storage.type %s downloads a hub id (give the hub id, e.g. org/model, or use storage.type pvc for weights already on a volume)" $values.model.id $storage.type) -}}
+{{- end -}}
+{{- if and (eq $storage.type "pvc") (not $storage.pvc.claimName) -}}
+{{- $problems = append $problems "storage.pvc.claimName: is required when storage.type is pvc (name the existing PVC that holds the weights)" -}}
+{{- end -}}
+{{- if and (eq $storage.type "image") (not $storage.image.reference) -}}
+{{- $problems = append $problems "storage.image.reference: is required when storage.type is image (give the OCI image that holds the weights)" -}}
+{{- end -}}
+{{- if eq $storage.source "modelscope" -}}
+{{- if ne $storage.type "hub" -}}
+{{- $problems = append $problems (printf "storage.source: modelscope works only with storage.type hub, but it is %s; the %s download uses huggingface_hub (use storage.type hub, or source huggingface)" $storage.type $storage.type) -}}
+{{- else if eq $values.engine.name "custom" -}}
+{{- $problems = append $problems "storage.source: modelscope needs a built-in engine's ModelScope switch, and engine.name is custom (set your image's switch in env and use source huggingface)" -}}
+{{- end -}}
+{{- end -}}
+{{- range $volume := $values.volumes | default list -}}
+{{- if has $volume.name (list "dshm" "model-cache" "models") -}}
+{{- $problems = append $problems (printf "volumes: the name %s is used by the chart (rename the volume)" $volume.name) -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $problems -}}
+{{- end -}}
+
+{{- define "lws-inference.validatePlacement" -}}
+{{- $values := .Values -}}
+{{- $scheduling := $values.scheduling -}}
+{{- $problems := list -}}
+{{- if and $scheduling.volcano.enabled $values.schedulerName (ne $values.schedulerName "volcano") -}}
+{{- $problems = append $problems (printf "schedulerName: %s conflicts with scheduling.volcano.enabled, which schedules with volcano (leave schedulerName empty)" $values.schedulerName) -}}
+{{- end -}}
+{{- if and $scheduling.volcano.queue (not $scheduling.volcano.enabled) -}}
+{{- $problems = append $problems "scheduling.volcano.queue: has no effect without scheduling.volcano.enabled (set it to true, or remove the queue)" -}}
+{{- end -}}
+{{- if and $scheduling.volcano.queue (hasKey ($values.lwsAnnotations | default dict) "scheduling.volcano.sh/queue-name") -}}
+{{- $problems = append $problems "lwsAnnotations.scheduling.volcano.sh/queue-name: is also set by scheduling.volcano.queue (keep only scheduling.volcano.queue)" -}}
+{{- end -}}
+{{- if and $scheduling.kueue.queueName (hasKey ($values.lwsLabels | default dict) "kueue.x-k8s.io/queue-name") -}}
+{{- $problems = append $problems "lwsLabels.kueue.x-k8s.io/queue-name: is also set by scheduling.kueue.queueName (keep only scheduling.kueue.queueName)" -}}
 {{- end -}}
 {{- toYaml $problems -}}
 {{- end -}}

@@ -32,7 +32,7 @@ args:
 {{- end }}
 - serve
 - api_server
-- {{ $values.model.id | quote }}
+- {{ include "lws-inference.modelPath" $root | quote }}
 - --backend
 - pytorch
 - --tp

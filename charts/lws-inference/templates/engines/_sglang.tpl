@@ -25,7 +25,7 @@ command:
 args:
 {{- end }}
 - --model-path
-- {{ $values.model.id | quote }}
+- {{ include "lws-inference.modelPath" $root | quote }}
 - --served-model-name
 - {{ include "lws-inference.servedName" $root | quote }}
 - --tp-size

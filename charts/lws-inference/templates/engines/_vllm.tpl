@@ -48,7 +48,7 @@ args:
 {{- $engine := fromYaml (include "lws-inference.engine" $root) -}}
 {{- $parallelism := fromYaml (include "lws-inference.parallelism" $root) -}}
 {{- $multiPod := gt (int $values.group.size) 1 }}
-- {{ $values.model.id | quote }}
+- {{ include "lws-inference.modelPath" $root | quote }}
 - --served-model-name
 - {{ include "lws-inference.servedName" $root | quote }}
 - --tensor-parallel-size
