@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT, helm_template
+from conftest import LWS_CRD, REPO_ROOT, helm_template
+from generator.checks.lws import check_admission, check_crd
+from generator.render import parse_manifest
 
 PRESET_DIR = REPO_ROOT / "values-presets"
 SNAPSHOT_DIR = REPO_ROOT / "tests" / "snapshots"
@@ -54,3 +56,13 @@ def test_no_stale_snapshots(update_snapshots: bool):
             path.unlink()
         return
     assert not stale, f"snapshots without a preset: {[str(path.relative_to(REPO_ROOT)) for path in stale]}"
+
+
+@pytest.mark.skipif(not LWS_CRD.exists(), reason=f"the LWS CRD is not at {LWS_CRD}; copy it there to validate against it")
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda path: f"{path.parent.name}/{path.stem}")
+def test_preset_lws_passes_crd_and_admission(preset: Path):
+    """The committed snapshot's LeaderWorkerSet against the LWS v0.10.0 CRD schema and webhook rules."""
+    objects = parse_manifest(snapshot_path(preset).read_text(encoding="utf-8"))
+    (lws,) = [item for item in objects if item["kind"] == "LeaderWorkerSet"]
+    assert check_crd(lws, str(LWS_CRD), str(preset)) == []
+    assert check_admission(lws, str(preset)) == []
