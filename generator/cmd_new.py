@@ -87,12 +87,12 @@ def run(args: argparse.Namespace) -> int:
     )
     text = render_values_file(model, engine, shape, chosen, _regenerate_command(args), replicas=args.replicas, port=args.port)
 
-    if args.nodes is None:
-        print(
-            f"planned {chosen.nodes} node(s) x {chosen.gpus_per_node} GPU(s), tensor parallel {chosen.tensor_parallel}, "
-            f"pipeline parallel {chosen.pipeline_parallel}; assumptions are in the file header",
-            file=sys.stderr,
-        )
+    verb = "planned" if args.nodes is None else "layout:"
+    print(
+        f"{verb} {chosen.nodes} node(s) x {chosen.gpus_per_node} GPU(s), tensor parallel {chosen.tensor_parallel}, "
+        f"pipeline parallel {chosen.pipeline_parallel}; assumptions are in the file header",
+        file=sys.stderr,
+    )
     for warning in chosen.warnings:
         print(f"warning: {warning}", file=sys.stderr)
 

@@ -251,6 +251,14 @@ def plan(
         if last[0].fits:
             return last[0]
     if last is None:
+        if tensor_parallel is not None or pipeline_parallel is not None:
+            option, size = ("--tensor-parallel", tensor_parallel) if tensor_parallel is not None else ("--pipeline-parallel", pipeline_parallel)
+            reasons = "; ".join(sorted({problem.message for problem in last_problems}))
+            raise GeneratorError(Problem(
+                option,
+                f"{size} fits no group of 1 to {max_nodes} node(s) of {shape.id} for {model.id}",
+                f"at {max_nodes} node(s): {reasons}; choose another size, or give --nodes",
+            ))
         raise GeneratorError(last_problems)
     raise _infeasible(last[0], last[1], shape, f"up to {max_nodes} node(s)", "--gpu", searched=True)
 

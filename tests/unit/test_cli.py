@@ -55,6 +55,7 @@ def test_new_prints_to_stdout_without_output(capsys: pytest.CaptureFixture):
     (["new", "--engine", "sglang", "--gpu", "h100-80gb-x8", "--model", "deepseek-ai/DeepSeek-V3", "--replicas", "-1"], 1, "--replicas: must be between 0 and 1000000"),
     (["new", "--engine", "sglang", "--gpu", "h100-80gb-x8", "--model", "deepseek-ai/DeepSeek-V3", "--port", "70000"], 1, "--port: must be between 1 and 65535"),
     (["new", "--engine", "sglang", "--gpu", "h100-80gb-x8", "--model", "deepseek-ai/DeepSeek-V3", "--nodes", "x"], 2, "argument --nodes: invalid int value: 'x'"),
+    (["new", "--engine", "vllm", "--gpu", "h100-80gb-x8", "--model", "meta-llama/Llama-3.1-70B-Instruct", "--tensor-parallel", "3"], 1, "--tensor-parallel: 3 fits no group of 1 to 8 node(s) of h100-80gb-x8"),
     (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
     (["render", "-f", "no-such-file.yaml"], 1, "no-such-file.yaml: $: values file not found"),
 ])
