@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from generator.catalog import load_catalog
-from generator.cmd_plan import resolve_model
+from generator.cmd_plan import plan_options, resolve_model
 from generator.errors import GeneratorError, Problem
 from generator.planner import plan
 from generator.values_file import render_values_file, write_atomically
@@ -74,17 +74,7 @@ def run(args: argparse.Namespace) -> int:
     engine = catalog.engine(args.engine)
     shape = catalog.shape(args.gpu)
     model = resolve_model(catalog, args.model, args.model_dir)
-    chosen = plan(
-        model,
-        engine,
-        shape,
-        max_model_len=args.max_model_len,
-        concurrency=args.concurrency,
-        max_nodes=args.max_nodes,
-        nodes=args.nodes,
-        tensor_parallel=args.tensor_parallel,
-        pipeline_parallel=args.pipeline_parallel,
-    )
+    chosen = plan(model, engine, shape, **plan_options(args))
     text = render_values_file(model, engine, shape, chosen, _regenerate_command(args), replicas=args.replicas, port=args.port)
 
     verb = "planned" if args.nodes is None else "layout:"

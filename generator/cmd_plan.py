@@ -47,6 +47,18 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
+def plan_options(args: argparse.Namespace) -> dict[str, int | None]:
+    """The planner keyword arguments that `plan` and `new` take from the same options."""
+    return {
+        "max_model_len": args.max_model_len,
+        "concurrency": args.concurrency,
+        "max_nodes": args.max_nodes,
+        "nodes": args.nodes,
+        "tensor_parallel": args.tensor_parallel,
+        "pipeline_parallel": args.pipeline_parallel,
+    }
+
+
 def resolve_model(catalog: Catalog, model_id: str | None, model_dir: Path | None) -> Model:
     """Return the model from --model-dir, the catalog, or a model hub, in that order."""
     if model_dir is not None:
@@ -118,14 +130,7 @@ def run(args: argparse.Namespace) -> int:
     catalog = load_catalog(tuple(args.catalog))
     engine = catalog.engine(args.engine)
     model = resolve_model(catalog, args.model, args.model_dir)
-    options = dict(
-        max_model_len=args.max_model_len,
-        concurrency=args.concurrency,
-        max_nodes=args.max_nodes,
-        nodes=args.nodes,
-        tensor_parallel=args.tensor_parallel,
-        pipeline_parallel=args.pipeline_parallel,
-    )
+    options = plan_options(args)
 
     if args.gpu != "all":
         result = plan(model, engine, catalog.shape(args.gpu), **options)

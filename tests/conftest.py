@@ -101,3 +101,18 @@ def container(lws: dict, role: str) -> dict:
     """The engine container of the leader or worker template."""
     template = lws["spec"]["leaderWorkerTemplate"][f"{role}Template"]
     return template["spec"]["containers"][0]
+
+
+def pod_spec(lws: dict, role: str) -> dict:
+    """The pod spec of the leader or worker template."""
+    return lws["spec"]["leaderWorkerTemplate"][f"{role}Template"]["spec"]
+
+
+def assert_valid_lws(lws: dict) -> None:
+    """Check a rendered LeaderWorkerSet against the LWS CRD schema and admission rules, or skip without the CRD."""
+    from generator.checks.lws import check_admission, check_crd
+
+    if not LWS_CRD.is_file():
+        pytest.skip(f"LWS CRD not found at {LWS_CRD}; the CRD schema check needs it")
+    assert check_crd(lws, str(LWS_CRD), "rendered") == []
+    assert check_admission(lws, "rendered") == []

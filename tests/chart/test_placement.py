@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import LWS_CRD, RenderError, render_objects, the_lws
-from generator.checks.lws import check_admission, check_crd
+from conftest import assert_valid_lws, pod_spec, RenderError, render_objects, the_lws
 
 ROLES = ("leader", "worker")
 
@@ -22,15 +21,6 @@ def group_values(**overrides) -> dict:
     return values
 
 
-def pod_spec(lws: dict, role: str) -> dict:
-    return lws["spec"]["leaderWorkerTemplate"][f"{role}Template"]["spec"]
-
-
-def assert_valid_lws(lws: dict) -> None:
-    if not LWS_CRD.is_file():
-        pytest.skip(f"LWS CRD not found at {LWS_CRD}; the CRD schema check needs it")
-    assert check_crd(lws, str(LWS_CRD), "rendered") == []
-    assert check_admission(lws, "rendered") == []
 
 
 def test_kueue_queue_label_on_lws(helm: str):

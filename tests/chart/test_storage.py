@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import LWS_CRD, REPO_ROOT, RenderError, container, render_objects, the_lws
-from generator.checks.lws import check_admission, check_crd
+from conftest import assert_valid_lws, pod_spec, REPO_ROOT, RenderError, container, render_objects, the_lws
 
 H20_SGLANG_PRESET = REPO_ROOT / "values-presets" / "sglang" / "h20-96gb-x8.yaml"
 ROLES = ("leader", "worker")
@@ -31,9 +30,6 @@ STORAGE = {
 }
 
 
-def pod_spec(lws: dict, role: str) -> dict:
-    return lws["spec"]["leaderWorkerTemplate"][f"{role}Template"]["spec"]
-
 
 def env_map(lws: dict, role: str) -> dict[str, str]:
     return {entry["name"]: entry.get("value") for entry in container(lws, role).get("env", [])}
@@ -55,12 +51,6 @@ def startup_budget(lws: dict) -> int:
     probe = container(lws, "leader")["startupProbe"]
     return probe["failureThreshold"] * probe["periodSeconds"]
 
-
-def assert_valid_lws(lws: dict) -> None:
-    if not LWS_CRD.is_file():
-        pytest.skip(f"LWS CRD not found at {LWS_CRD}; the CRD schema check needs it")
-    assert check_crd(lws, str(LWS_CRD), "rendered") == []
-    assert check_admission(lws, "rendered") == []
 
 
 @pytest.mark.parametrize("storage", sorted(STORAGE))
