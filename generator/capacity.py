@@ -1,11 +1,13 @@
 """Capacity preview of a rolling update: GPUs and nodes at steady state and at the surge peak.
 
 The numbers come from the LeaderWorkerSet the chart renders, so they reflect every default the
-chart applies. How LWS runs the update (v0.10.0 controller): surge groups are created first, as
-new group indices above spec.replicas on the new revision; then the partition moves down from
-the highest index, recreating up to maxUnavailable (+ unused surge) groups at a time; groups
-below rollingUpdateConfiguration.partition keep the old revision; finally the surge groups are
-deleted from the top.
+chart applies. The LWS v0.10.0 controller runs an update in this order:
+
+1. It creates the surge groups first, as new group indices above spec.replicas, on the new revision.
+2. It moves the partition down from the highest index and recreates up to maxUnavailable
+   (plus unused surge) groups at a time. Groups below rollingUpdateConfiguration.partition keep
+   the old revision.
+3. It deletes the surge groups from the top.
 """
 from __future__ import annotations
 
@@ -59,7 +61,7 @@ class CapacityPlan:
         return max(self.replicas - self.max_unavailable, 0)
 
     def update_order(self) -> list[str]:
-        """The steps LWS takes, in words, for a change of the pod templates."""
+        """List, in words, the steps LWS takes for a change of the pod templates."""
         steps: list[str] = []
         name = self.name
         if self.max_surge:

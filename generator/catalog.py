@@ -1,7 +1,7 @@
 """Engine, GPU shape and model catalogs, loaded from YAML data files.
 
 The built-in catalogs live in `generator/catalogs/`. Users extend them without code by passing
-extra YAML files with the same top-level keys (`engines`, `shapes`, `models`); an entry in an
+extra YAML files with the same top-level keys (`engines`, `shapes`, `models`). An entry in an
 extra file replaces the built-in entry with the same id.
 """
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Engine:
 
 @dataclass(frozen=True)
 class GpuShape:
-    """A node type: which GPU, how many per node, and what the scheduler sees of it."""
+    """A node type: which GPU, how many per node, and the labels and resources the scheduler matches."""
 
     id: str
     gpu: str

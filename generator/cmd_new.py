@@ -1,4 +1,4 @@
-"""`new`: write a values file for one deployment of a catalog model."""
+"""`new`: write a values file for one deployment of a model from the catalog, a hub or a local directory."""
 from __future__ import annotations
 
 import argparse

@@ -48,7 +48,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def plan_options(args: argparse.Namespace) -> dict[str, int | None]:
-    """The planner keyword arguments that `plan` and `new` take from the same options."""
+    """Collect the planner keyword arguments, which `plan` and `new` read from the same options."""
     return {
         "max_model_len": args.max_model_len,
         "concurrency": args.concurrency,

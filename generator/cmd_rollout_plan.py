@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _resource_name(values_files: list[Path]) -> str:
-    """The accelerator resource name the values choose (the chart default is nvidia.com/gpu)."""
+    """Return the accelerator resource name the values choose (the chart default is nvidia.com/gpu)."""
     import yaml
 
     name = "nvidia.com/gpu"

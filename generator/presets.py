@@ -1,6 +1,6 @@
 """Committed values presets: one per engine and GPU shape, under values-presets/<engine>/<shape>.yaml.
 
-Each shape has a list of reference models, largest first; a preset uses the first one the
+Each shape has a list of reference models, largest first. A preset uses the first one that the
 planner can fit on that shape with that engine within PRESET_MAX_NODES nodes.
 """
 from __future__ import annotations

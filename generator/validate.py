@@ -29,7 +29,7 @@ class CheckOptions:
 
 
 def yaml_error_message(error: yaml.YAMLError) -> str:
-    """One line for a YAML syntax error: what is wrong and where (1-based line and column)."""
+    """Format a YAML syntax error as one line: what is wrong and where (1-based line and column)."""
     mark = getattr(error, "problem_mark", None)
     problem = getattr(error, "problem", None) or str(error).splitlines()[0]
     if mark is None:

@@ -66,7 +66,7 @@ def engine_argv(container: dict[str, Any]) -> list[str]:
 
 
 def check_references(path: str, container: dict[str, Any], file: str) -> list[Problem]:
-    """Every `$(NAME)` in command and args names an LWS variable or an env var of the container."""
+    """Report each `$(NAME)` in command and args that names neither an LWS variable nor an env var of the container."""
     defined = LWS_VARIABLES | {entry.get("name") for entry in container.get("env") or []}
     problems = []
     for field in ("command", "args"):

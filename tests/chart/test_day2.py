@@ -147,7 +147,7 @@ def test_helm_test_pod_can_be_turned_off(helm: str):
 
 
 class _FakeOpenAI:
-    """An HTTP server on 127.0.0.1 that answers like an OpenAI-compatible API, or fails completions."""
+    """An HTTP server on 127.0.0.1 that serves an OpenAI-compatible API, or fails completions."""
 
     def __init__(self, completion_status: int):
         import http.server

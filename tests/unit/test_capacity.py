@@ -45,7 +45,7 @@ def test_surge_is_capped_at_replicas():
     assert plan.max_surge == 2
 
 
-def test_update_order_runs_from_the_top_and_respects_partition():
+def test_update_order_top_down_with_partition():
     plan = capacity_from_lws(lws(4, 2, 8, 1, 1, partition=1), "nvidia.com/gpu")
     steps = plan.update_order()
     assert steps[0] == "create surge group(s) llm-4 on the new revision"
