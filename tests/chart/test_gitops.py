@@ -80,3 +80,17 @@ def test_kustomize_renders_like_helm(helm3: str):
     assert from_kustomize.keys() == from_helm.keys()
     for key, item in from_helm.items():
         assert from_kustomize[key] == item, key
+
+
+GOOD_CASES = sorted((REPO_ROOT / "tests" / "cases" / "good-values").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("values_file", PRESETS[::6] + GOOD_CASES, ids=lambda path: f"{path.parent.name}/{path.stem}")
+def test_scripts_live_in_the_pod_templates(helm4: str, values_file: Path):
+    """The chart renders no ConfigMap or Secret: launch and download scripts are inline.
+
+    A script change therefore changes the pod template and rolls the pods, which a mounted
+    ConfigMap would only do with a checksum annotation. A ConfigMap added later needs one.
+    """
+    kinds = {item["kind"] for item in objects_of(helm_template(helm4, values_files=[values_file]))}
+    assert not kinds & {"ConfigMap", "Secret"}
