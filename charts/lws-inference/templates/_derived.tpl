@@ -5,8 +5,10 @@ fromYaml.
 */}}
 
 {{/*
-Built-in defaults per engine. The image tags are released versions; the generator's
-catalogs/engines.yaml holds the same values and a test keeps the two equal.
+Built-in defaults per engine. The image tags are the images published for the engine releases
+whose CLI flags generator/catalogs/flags/ lists (SGLang 0.5.9, vLLM 0.18.1, LMDeploy 0.16.0 in
+its CUDA 12.8 build). The generator's catalogs/engines.yaml holds the same values and a test
+keeps the two equal.
 */}}
 {{- define "lws-inference.engineDefaults" -}}
 sglang:
@@ -23,7 +25,7 @@ vllm:
   metricsPath: /metrics
 lmdeploy:
   repository: openmmlab/lmdeploy
-  tag: v0.16.0-cu12
+  tag: v0.16.0-cu12.8
   port: 23333
   healthPath: /health
   metricsPath: /metrics
