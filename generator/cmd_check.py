@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     files = _files(args)
     versions = _versions(args.kube_version)
     if args.crd is not None and not args.crd.is_file():
-        raise UsageError([Problem("", f"--crd {args.crd}: file not found", "pass the LeaderWorkerSet CRD YAML")])
+        raise UsageError([Problem("--crd", f"{args.crd}: file not found", "pass the LeaderWorkerSet CRD YAML")])
 
     options = CheckOptions(crd_file=args.crd, kube_versions=versions)
     found = 0

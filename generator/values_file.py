@@ -10,7 +10,7 @@ import jinja2
 import yaml
 
 from generator.catalog import Engine, GpuShape, Model
-from generator.planner import STARTUP_DOWNLOAD_BYTES_PER_SECOND, Plan, startup_budget_seconds
+from generator.planner import STARTUP_DOWNLOAD_BYTES_PER_SECOND, STARTUP_MIN_SECONDS, Plan, startup_budget_seconds
 
 GIB = 1024**3
 HEADER_TEMPLATE = Path(__file__).parent / "templates" / "values-header.j2"
@@ -108,6 +108,7 @@ def render_header(plan: Plan, regenerate: str, notes: list[str], fabric: str = "
         fabric=fabric,
         startup_seconds=startup_budget_seconds(plan.checkpoint_bytes, STARTUP_DOWNLOAD_BYTES_PER_SECOND),
         local_startup_seconds=startup_budget_seconds(plan.checkpoint_bytes),
+        min_startup_seconds=STARTUP_MIN_SECONDS,
         download_mib_per_second=STARTUP_DOWNLOAD_BYTES_PER_SECOND // (1024 * 1024),
     ).rstrip("\n") + "\n"
 

@@ -137,7 +137,7 @@ storage: [HF_HOME, HF_HUB_OFFLINE, MODELSCOPE_CACHE, SGLANG_USE_MODELSCOPE, VLLM
 {{- $values := .Values -}}
 {{- $problems := list -}}
 {{- $managed := fromYaml (include "lws-inference.managedEnv" .) -}}
-{{- $fixes := dict "launch" "remove it from env" "fabric" "remove it from env and use the fabric.* values, or fabric.type custom with fabric.custom.env" "storage" "remove it from env and use the storage.* values" -}}
+{{- $fixes := dict "launch" "remove it from env" "fabric" "remove it from env and use the fabric values (fabric.socketIfname, fabric.ncclDebug, fabric.rdma.hca, fabric.roce.gidIndex), or fabric.type custom with fabric.custom.env" "storage" "remove it from env and use the storage.* values" -}}
 {{- $secrets := list "HF_TOKEN" "HUGGING_FACE_HUB_TOKEN" "HUGGINGFACE_HUB_TOKEN" "MODELSCOPE_API_TOKEN" -}}
 {{- range $name := keys ($values.env | default dict) | sortAlpha -}}
 {{- if has $name $secrets -}}
