@@ -78,8 +78,8 @@ class CapacityPlan:
             listed = ", ".join(f"{name}-{index}" for index in chunk)
             steps.append(f"recreate {listed} on the new revision and wait until ready")
         if self.partition:
-            kept = f"{name}-0" if self.partition == 1 else f"{name}-0 .. {name}-{self.partition - 1}"
-            steps.append(f"keep {kept} on the old revision (partition {self.partition})")
+            old_groups = f"{name}-0" if self.partition == 1 else f"{name}-0 .. {name}-{self.partition - 1}"
+            steps.append(f"keep {old_groups} on the old revision (partition {self.partition})")
         if self.max_surge:
             steps.append("delete the surge group(s) from the top once the others are updated and ready")
         return steps

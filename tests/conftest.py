@@ -15,7 +15,9 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHART_DIR = REPO_ROOT / "charts" / "lws-inference"
 SHARED_DIR = REPO_ROOT.parent / "shared"
-LWS_CRD = SHARED_DIR / "lws" / "leaderworkerset.x-k8s.io_leaderworkersets.yaml"
+# The upstream LWS v0.10.0 CRD (config/crd/bases/leaderworkerset.x-k8s.io_leaderworkersets.yaml of
+# kubernetes-sigs/lws): $LWS_CRD, or the copy CI lays beside the repository.
+LWS_CRD = Path(os.environ.get("LWS_CRD") or SHARED_DIR / "lws" / "leaderworkerset.x-k8s.io_leaderworkersets.yaml")
 
 HELM_BINARIES = {
     "helm3": os.environ.get("HELM3") or str(REPO_ROOT / ".tools" / "helm-v3" / "helm"),

@@ -45,7 +45,7 @@ def rendered_strings(lws: dict) -> list[str]:
     return strings
 
 
-# C01: workers start before the leader's DNS name exists.
+# Workers start before the leader's DNS name exists.
 @pytest.mark.parametrize("engine", ENGINES + ["vllm-ray"])
 def test_worker_waits_for_leader_address(helm: str, engine: str):
     values = ray_or(engine)
@@ -69,7 +69,7 @@ def test_leader_wait_is_configurable(helm: str):
     assert "wait_seconds=1200" in container(lws, "worker")["command"][2]
 
 
-# C02: $VAR is not expanded in exec form, and $(VAR) must name a defined variable.
+# $VAR is not expanded in exec form, and $(VAR) must name a defined variable.
 @pytest.mark.parametrize("engine", ENGINES + ["vllm-ray"])
 def test_variable_references_are_defined(helm: str, engine: str):
     values = ray_or(engine)
@@ -95,7 +95,7 @@ def test_sglang_ranks_share_rendezvous(helm: str):
     assert '"$leader_ip" 5000' in container(lws, "worker")["command"][2]
 
 
-# C03: group size derived from the parallelism shape.
+# Group size derived from the parallelism shape.
 @pytest.mark.parametrize("tensor, pipeline, per_pod, size", [
     (2, 1, 1, 2),
     (8, 2, 8, 2),
@@ -122,7 +122,7 @@ def test_inconsistent_parallelism_is_refused(helm: str, tensor: int, per_pod: in
     assert message in str(failure.value)
 
 
-# C04: Ray node IPs must equal VLLM_HOST_IP.
+# Ray node IPs must equal VLLM_HOST_IP.
 def test_ray_node_ip_is_pod_ip(helm: str):
     lws = the_lws(render_objects(helm, multi_node("vllm", engine={"name": "vllm", "vllm": {"backend": "ray"}})))
     for role, engine_container in containers_by_role(lws).items():
@@ -136,7 +136,7 @@ def test_ray_node_ip_is_pod_ip(helm: str):
         assert not re.search(r"\b\d+\.\d+\.\d+\.\d+\b", text.replace("0.0.0.0", "")), f"hard-coded IP in {text!r}"
 
 
-# C06: /dev/shm must not depend on how tensor parallelism is expressed.
+# /dev/shm must not depend on how tensor parallelism is expressed.
 def assert_shm_on_every_rank(lws: dict, size: str) -> None:
     for role in ("leader", "worker"):
         pod = lws["spec"]["leaderWorkerTemplate"][f"{role}Template"]["spec"]
@@ -164,7 +164,7 @@ def test_shm_default_grows_with_gpus(helm: str):
     assert pod["volumes"][0]["emptyDir"]["sizeLimit"] == "32Gi"
 
 
-# C07: the startup probe must outlast a large model's load.
+# The startup probe must outlast a large model's load.
 def test_startup_budget_covers_405b_load(helm: str):
     values = multi_node("vllm", model={"id": "example-org/Example-405B", "checkpointGiB": 756})
     lws = the_lws(render_objects(helm, values))
@@ -185,7 +185,7 @@ def test_startup_budget_has_floor(helm: str):
     assert startup["failureThreshold"] * startup["periodSeconds"] == 600
 
 
-# C09: group restart behaviour by group size.
+# Group restart behaviour by group size.
 @pytest.mark.parametrize("size, policy", [(1, "None"), (2, "RecreateGroupOnPodRestart"), (4, "RecreateGroupOnPodRestart")])
 def test_restart_policy_by_size(helm: str, size: int, policy: str):
     values = multi_node("sglang", group={"size": size})
@@ -205,7 +205,7 @@ def test_restart_policy_that_keeps_half_groups_is_refused(helm: str, policy: str
     assert re.search(r"group[./]restartPolicy", str(failure.value))
 
 
-# C11: long names break worker pods; names must be DNS-1035 labels.
+# Long names break worker pods; names must be DNS-1035 labels.
 DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 
 
@@ -251,7 +251,7 @@ def test_selectors_never_carry_model_or_user_labels(helm: str):
         }
 
 
-# C13: rolling updates that stall.
+# Rolling updates that stall.
 def test_rollout_default_never_surges(helm: str):
     lws = the_lws(render_objects(helm, multi_node("sglang", replicas=1)))
     assert lws["spec"]["rolloutStrategy"]["rollingUpdateConfiguration"] == {"maxUnavailable": 1, "maxSurge": 0, "partition": 0}
@@ -279,7 +279,7 @@ def test_rollout_percentages_are_kept_for_lws(helm: str):
     assert lws["spec"]["rolloutStrategy"]["rollingUpdateConfiguration"]["maxSurge"] == "25%"
 
 
-# C15: the same input renders the same bytes, and no template uses a source of change.
+# The same input renders the same bytes, and no template uses a source of change.
 def test_render_is_deterministic(helm: str):
     values = multi_node("vllm", huggingface={"tokenSecret": {"name": "hf", "key": "token"}}, env={"B": "2", "A": "1"})
     assert helm_template(helm, values) == helm_template(helm, values)
@@ -308,7 +308,7 @@ def test_literal_token_is_refused(helm: str):
     assert "hf_abc" not in str(failure.value)
 
 
-# C18: env values must be strings, and large integers must not use exponent notation.
+# Env values must be strings, and large integers must not use exponent notation.
 def test_scalars_render_as_strings(helm: str):
     values = multi_node("vllm", env={"SGLANG_SET_CPU_AFFINITY": True, "VLLM_PORT": 8000, "LOG_LEVEL": "INFO"})
     values["engine"] = {"name": "vllm", "args": {"maxModelLen": 1048576, "maxNumBatchedTokens": 16384}, "port": 8000}
