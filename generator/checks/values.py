@@ -18,7 +18,7 @@ def _validator() -> jsonschema.Draft7Validator:
 
 
 def dotted_path(parts: Any) -> str:
-    """Join a jsonschema error path into a dotted value path; list indexes become [i]."""
+    """Join a jsonschema error path into a dotted value path, with list indexes written as [i]."""
     text = ""
     for part in parts:
         if isinstance(part, int):

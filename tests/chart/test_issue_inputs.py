@@ -111,7 +111,7 @@ def test_qwen3_235b_lmdeploy_two_l20_nodes(tmp_path: Path, helm: str):
     (["--engine", "sglang", "--gpu", "h100-80gb-x8", "--model", "deepseek-ai/DeepSeek-V3", "--nodes", "1"], "--nodes"),
     (["--engine", "lmdeploy", "--gpu", "h100-80gb-x8", "--model", "Qwen/Qwen2.5-72B-Instruct", "--nodes", "1", "--tensor-parallel", "6"], "--tensor-parallel"),
 ])
-def test_new_rejects_layouts_that_cannot_work(tmp_path: Path, capsys: pytest.CaptureFixture, words: list[str], option: str):
+def test_new_rejects_impossible_layouts(tmp_path: Path, capsys: pytest.CaptureFixture, words: list[str], option: str):
     output = tmp_path / "values.yaml"
     assert main(["new", *words, "-o", str(output)]) == 1
     assert not output.exists()

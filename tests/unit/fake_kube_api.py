@@ -119,3 +119,17 @@ def running_server() -> Iterator[FakeApiServer]:
         server.httpd.shutdown()
         server.httpd.server_close()
         thread.join(timeout=5)
+
+
+@contextmanager
+def server_with_kubeconfig(monkeypatch: Any, kubeconfig_path: Path) -> Iterator[FakeApiServer]:
+    """Run the server with a kubeconfig for it at kubeconfig_path (as `server.kubeconfig`).
+
+    Proxy variables and KUBECONFIG are removed for the test, because the kubernetes client would
+    otherwise send requests for 127.0.0.1 through a proxy or read another cluster's config.
+    """
+    for variable in (*PROXY_VARIABLES, "KUBECONFIG"):
+        monkeypatch.delenv(variable, raising=False)
+    with running_server() as fake:
+        fake.kubeconfig = fake.write_kubeconfig(kubeconfig_path)
+        yield fake

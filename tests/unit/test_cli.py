@@ -59,7 +59,7 @@ def test_new_prints_to_stdout_without_output(capsys: pytest.CaptureFixture):
     (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
     (["render", "-f", "no-such-file.yaml"], 1, "no-such-file.yaml: $: values file not found"),
 ])
-def test_errors_exit_codes_and_messages(words: list[str], code: int, message: str):
+def test_cli_error_codes_and_messages(words: list[str], code: int, message: str):
     result = run_cli(*words)
     assert result.returncode == code, result.stderr
     assert message in result.stderr

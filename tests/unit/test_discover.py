@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from fake_kube_api import PROXY_VARIABLES, running_server
+from fake_kube_api import server_with_kubeconfig
 from generator import cli
 from generator.catalog import load_catalog
 from generator.discovery import discover_shapes
@@ -64,11 +64,7 @@ CLUSTER = node_list(
 
 @pytest.fixture
 def server(monkeypatch, tmp_path):
-    for variable in (*PROXY_VARIABLES, "KUBECONFIG"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ["cmd_discover"])
-    with running_server() as fake:
-        fake.kubeconfig = fake.write_kubeconfig(tmp_path / "kubeconfig")
+    with server_with_kubeconfig(monkeypatch, tmp_path / "kubeconfig") as fake:
         yield fake
 
 

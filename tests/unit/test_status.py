@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from fake_kube_api import PROXY_VARIABLES, not_found, running_server
+from fake_kube_api import not_found, server_with_kubeconfig
 from generator import cli
 from generator.groups import group_views
 from generator.rollout import evaluate
@@ -106,11 +106,7 @@ def all_ready_pods(groups: int = 2, name: str = "llama") -> dict[str, Any]:
 
 @pytest.fixture
 def server(monkeypatch, tmp_path):
-    for variable in (*PROXY_VARIABLES, "KUBECONFIG"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ["cmd_status"])
-    with running_server() as fake:
-        fake.kubeconfig = fake.write_kubeconfig(tmp_path / "kubeconfig")
+    with server_with_kubeconfig(monkeypatch, tmp_path / "kubeconfig") as fake:
         yield fake
 
 
