@@ -261,10 +261,7 @@ def test_to_json_keys():
 
 
 @pytest.fixture
-def run_cli(monkeypatch, capsys):
-    # Only the plan command is registered, so the test does not depend on other commands.
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ["cmd_plan"])
-
+def run_cli(capsys):
     def run(*argv: str) -> tuple[int, str, str]:
         code = cli.main(list(argv))
         captured = capsys.readouterr()
